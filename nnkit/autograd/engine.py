@@ -1,0 +1,387 @@
+"""The backward engine: ``backward`` and ``grad`` over the recorded graph, without recursion.
+
+One run (1) walks the graph from the roots with an explicit stack, counting each node's incoming edges;
+(2) when only some inputs are wanted, keeps just the nodes that lead to them; (3) runs nodes from a ready
+stack once all gradients reaching them have been summed, so each node runs once, in dependency order.
+Grad mode during the run is ``create_graph``: off, backward formulas compute plain values; on, they record
+a graph of their own, which gives higher-order derivatives. Saved tensors are freed as each node finishes
+unless ``retain_graph``; gradients are dropped as soon as they are consumed.
+"""
+
+import numpy as np
+
+from nnkit.autograd.grad_mode import state
+from nnkit.autograd.node import AccumulateGrad, accumulator
+from nnkit.tensor import Tensor, _make
+
+__all__ = ["backward", "grad"]
+
+
+def _as_tuple(x):
+    if x is None:
+        return None
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def _root_grads(outputs, grad_outputs, who):
+    """Validate outputs and make their starting gradients (ones for single-element outputs)."""
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(
+            f"{who}: got {len(grad_outputs)} gradients for {len(outputs)} outputs; pass one per output"
+        )
+    roots, grads, fresh = [], [], set()
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{who}: outputs must be Tensors, got {type(out).__name__} at position {i}")
+        if not out._requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn. ({who} was "
+                f"called on a tensor of shape {list(out.shape)} that is not part of any graph: make sure an "
+                "input has requires_grad=True and that it was not computed under no_grad().)"
+            )
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError(
+                    "grad can be implicitly created only for scalar outputs. (The output has shape "
+                    f"{list(out.shape)}: pass gradient= a tensor of that shape, or reduce it first, e.g. "
+                    "out.sum().backward().)"
+                )
+            g = _make(_ones_like(out._data))
+        else:
+            if not isinstance(g, Tensor):
+                raise TypeError(f"{who}: gradients must be Tensors, got {type(g).__name__} at position {i}")
+            if g.shape != out.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {list(g.shape)} and output[{i}] has a "
+                    f"shape of {list(out.shape)}."
+                )
+            if g._data.dtype != out._data.dtype:
+                g = g.to(out.dtype)
+        fresh.add(id(g._data))  # never store the caller's gradient array itself as somebody's .grad
+        roots.append(_edge(out))
+        grads.append(g)
+    return roots, grads, fresh
+
+
+def _values(grads, create_graph):
+    """Root gradients as the engine's values: Tensors when recording, else arrays."""
+    return list(grads) if create_graph else [g._data for g in grads]
+
+
+def _ones_like(array):
+    return np.ones(array.shape, dtype=array.dtype)
+
+
+def _edge(t):
+    return (t.grad_fn, t._output_nr) if t.grad_fn is not None else (accumulator(t), 0)
+
+
+def _discover(roots, with_parents):
+    """Count each reachable node's incoming edges; with ``with_parents``, also list the nodes they come from."""
+    deps = {}
+    parents = {} if with_parents else None
+    stack = []
+    for node, _ in roots:
+        if node not in deps:
+            deps[node] = 0
+            stack.append(node)
+            if with_parents:
+                parents[node] = []
+    while stack:
+        node = stack.pop()
+        for child, _ in node.next_functions:
+            if child is None:
+                continue
+            if child in deps:
+                deps[child] += 1
+            else:
+                deps[child] = 1
+                stack.append(child)
+                if with_parents:
+                    parents[child] = []
+            if with_parents:
+                parents[child].append(node)
+    return deps, parents
+
+
+def _needed(parents, targets):
+    """The nodes from which some target node can be reached (targets included)."""
+    needed = set()
+    stack = [node for node, _ in targets if node in parents]
+    while stack:
+        node = stack.pop()
+        if node in needed:
+            continue
+        needed.add(node)
+        stack.extend(parents[node])
+    return needed
+
+
+def _store_grad(tensor, g, create_graph, stored):
+    """Sum the gradient ``g`` (an array, or a Tensor under create_graph) into ``tensor.grad``, as PyTorch's
+    AccumulateGrad does: the first gradient is kept as is when nothing else can see it, later ones are added
+    in place (out of place when recording)."""
+    old = tensor._grad
+    if create_graph:
+        tensor._grad = g if old is None else old + g
+        return
+    if old is None:
+        # Keep the array only if nothing else can see it: not a view, writable, not given to another tensor.
+        if g.base is not None or not g.flags.writeable or id(g) in stored:
+            g = g.copy()
+        stored.add(id(g))
+        tensor._grad = _make(g)
+    elif old._requires_grad or old._data.shape != g.shape:
+        tensor._grad = _make(old._data + g)
+    else:
+        old._data += g
+
+
+def _run_hooks(hooks, g, create_graph):
+    """Apply tensor hooks (which see and return Tensors) to a gradient value."""
+    t = g if create_graph else _make(g)
+    for hook in hooks:
+        result = hook(t)
+        if result is not None:
+            t = result
+    return t if create_graph else t._data
+
+
+def _execute(roots, root_grads, retain_graph, create_graph, targets, stored):
+    """Run the graph; return {target edge: summed gradient value} for the target edges (if any).
+
+    Gradient values are numpy arrays, or Tensors when ``create_graph`` (see nnkit.autograd.node).
+    """
+    deps, parents = _discover(roots, targets is not None)
+    needed = None
+    target_set = ()
+    if targets is not None:
+        needed = _needed(parents, targets)
+        target_set = set(targets)
+        deps = {node: sum(1 for p in parents[node] if p in needed) for node in needed}
+
+    buffers = {}
+    for (node, nr), g in zip(roots, root_grads):
+        if needed is not None and node not in needed:
+            continue
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node.n_outputs
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+    ready = [node for node in buffers if deps[node] == 0]
+
+    captured = {}
+    anomaly = state.anomaly
+    prev_enabled = state.enabled
+    state.enabled = create_graph
+    errstate = np.errstate(all="ignore")  # inf/nan in gradients are values, not warnings (as in PyTorch)
+    errstate.__enter__()
+    try:
+        while ready:
+            node = ready.pop()
+            buf = buffers.pop(node, None)
+            grads_in = None
+            if buf is not None:
+                extra = node._extra
+                if extra is not None:
+                    buf = _apply_prehooks(node, extra, buf, create_graph, stored)
+                if target_set:
+                    for nr, g in enumerate(buf):
+                        if g is not None and (node, nr) in target_set:
+                            captured[(node, nr)] = g
+                if type(node) is AccumulateGrad:
+                    if targets is None:
+                        var = node.variable
+                        g = buf[0]
+                        if var._extra is not None and "hooks" in var._extra:
+                            g = _run_hooks(var._extra["hooks"], g, create_graph)
+                        _store_grad(var, g, create_graph, stored)
+                    continue
+                if needed is None or node not in target_set or any(
+                    child in needed for child, _ in node.next_functions
+                ):
+                    if create_graph or node.array_backward:
+                        grads_in = node.backward(*buf)
+                    else:
+                        grads_in = _tensor_backward(node, buf)
+                    if extra is not None and "hooks" in extra:
+                        grads_in = _apply_posthooks(extra["hooks"], grads_in, buf, create_graph)
+                    if anomaly:
+                        from nnkit.autograd.anomaly import check_nan
+
+                        check_nan(node, grads_in)
+                    if node._saved and not retain_graph:
+                        node._saved = None
+            del buf
+            if grads_in is None:
+                grads_in = (None,) * len(node.next_functions)
+            for (child, nr), g in zip(node.next_functions, grads_in):
+                if child is None or (needed is not None and child not in needed):
+                    continue
+                if g is not None:
+                    cbuf = buffers.get(child)
+                    if cbuf is None:
+                        cbuf = buffers[child] = [None] * child.n_outputs
+                        cbuf[nr] = g
+                    elif cbuf[nr] is None:
+                        cbuf[nr] = g
+                    else:
+                        cbuf[nr] = cbuf[nr] + g
+                left = deps[child] - 1
+                deps[child] = left
+                if left == 0:
+                    ready.append(child)
+            grads_in = g = None
+    finally:
+        state.enabled = prev_enabled
+        errstate.__exit__(None, None, None)
+    return captured
+
+
+def _tensor_backward(node, buf):
+    """Run the backward of a node that only takes Tensors, in array mode: wrap, call, unwrap."""
+    result = node.backward(*[None if g is None else _make(g) for g in buf])
+    return [None if g is None else g._data for g in result]
+
+
+def _apply_posthooks(hooks, grads_in, buf, create_graph):
+    wrap = (lambda v: v) if create_graph else (lambda v: None if v is None else _make(v))
+    inputs, outputs = tuple(wrap(g) for g in grads_in), tuple(wrap(g) for g in buf)
+    for hook in hooks:
+        result = hook(inputs, outputs)
+        if result is not None:
+            inputs = tuple(result)
+    return [g if create_graph or g is None else g._data for g in inputs]
+
+
+def _apply_prehooks(node, extra, buf, create_graph, stored):
+    """Tensor hooks and retain_grad of the node's outputs, then the node's own pre-hooks."""
+    tensor_hooks = extra.get("tensor_hooks")
+    if tensor_hooks:
+        for nr, hook in list(tensor_hooks):
+            if buf[nr] is not None:
+                buf[nr] = _run_hooks((hook,), buf[nr], create_graph)
+    retained = extra.get("retained")
+    if retained:
+        for nr, ref in retained:
+            t = ref()
+            if t is not None and buf[nr] is not None:
+                _store_grad(t, buf[nr], create_graph, stored)
+    prehooks = extra.get("prehooks")
+    if prehooks:
+        wrap = (lambda v: v) if create_graph else (lambda v: None if v is None else _make(v))
+        grads = tuple(wrap(g) for g in buf)
+        for hook in prehooks:
+            result = hook(grads)
+            if result is not None:
+                grads = tuple(result)
+        buf = [g if create_graph or g is None else g._data for g in grads]
+    return buf
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Sum the gradients of ``tensors`` with respect to the graph's leaves into their ``.grad``.
+
+    Args:
+        tensors: a Tensor or sequence of Tensors to differentiate.
+        grad_tensors: the gradient with respect to each tensor (the "vector" of the vector-Jacobian product);
+            may be omitted for single-element tensors.
+        retain_graph: keep saved tensors so backward can run again (defaults to ``create_graph``).
+        create_graph: record the backward pass so the gradients can be differentiated again.
+        inputs: if given, only these tensors get gradients accumulated into ``.grad`` (leaves or not).
+    """
+    tensors = _as_tuple(tensors)
+    grad_tensors = _as_tuple(grad_tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots, grads, fresh = _root_grads(tensors, grad_tensors, "backward()")
+    grads = _values(grads, create_graph)
+    if inputs is None:
+        _execute(roots, grads, retain_graph, create_graph, None, fresh)
+        return
+    inputs = _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError("backward(): inputs argument was passed but is empty; pass None or some tensors")
+    for t in inputs:
+        if not t._requires_grad:
+            raise RuntimeError(
+                f"One of the differentiated Tensors does not require grad (shape {list(t.shape)}); "
+                "inputs= may only name tensors that require grad"
+            )
+    targets = [_edge(t) for t in inputs]
+    captured = _execute(roots, grads, retain_graph, create_graph, targets, fresh)
+    for t, edge in zip(inputs, targets):
+        g = captured.get(edge)
+        if g is not None:
+            if t.grad_fn is None and t._extra is not None and "hooks" in t._extra:
+                g = _run_hooks(t._extra["hooks"], g, create_graph)
+            _store_grad(t, g, create_graph, fresh)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
+         materialize_grads=False):
+    """Return the gradients of ``outputs`` with respect to ``inputs``, leaving every ``.grad`` untouched.
+
+    Args:
+        outputs: Tensor or sequence of Tensors to differentiate.
+        inputs: Tensor or sequence of Tensors (leaves or not) to differentiate with respect to.
+        grad_outputs: the vector of the vector-Jacobian product, one per output (optional for scalars).
+        retain_graph: keep the graph for another backward (defaults to ``create_graph``).
+        create_graph: record the backward pass, so the result can be differentiated again (Hessian-vector
+            products, gradient penalties).
+        allow_unused: return None for an input the outputs do not depend on, instead of raising.
+        materialize_grads: return zeros instead of None for unused inputs (implies ``allow_unused``).
+
+    Returns:
+        A tuple with one gradient (or None) per input.
+
+    Example::
+
+        x = nk.tensor(2.0, requires_grad=True)
+        (g,) = nk.autograd.grad(x ** 3, x, create_graph=True)   # 3x^2 = 12
+        (h,) = nk.autograd.grad(g, x)                            # 6x = 12
+    """
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    grad_outputs = _as_tuple(grad_outputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if retain_graph is None:
+        retain_graph = create_graph
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad(): inputs must be Tensors, got {type(t).__name__}")
+        if not t._requires_grad:
+            raise RuntimeError(
+                f"One of the differentiated Tensors does not require grad (shape {list(t.shape)}). Set "
+                "requires_grad=True on it before computing the outputs."
+            )
+    roots, grads, fresh = _root_grads(outputs, grad_outputs, "grad()")
+    grads = _values(grads, create_graph)
+    targets = [_edge(t) for t in inputs]
+    captured = _execute(roots, grads, retain_graph, create_graph, targets, fresh)
+    result = []
+    for t, edge in zip(inputs, targets):
+        g = captured.get(edge)
+        if g is not None:
+            if t.grad_fn is None and t._extra is not None and "hooks" in t._extra:
+                g = _run_hooks(t._extra["hooks"], g, create_graph)
+            if not create_graph:
+                g = _make(g)
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the graph. Set "
+                    f"allow_unused=True if this is the desired behavior. (Input of shape {list(t.shape)} does "
+                    "not reach the outputs.)"
+                )
+            if materialize_grads:
+                g = _make(_zeros_like(t._data))
+        result.append(g)
+    return tuple(result)
+
+
+def _zeros_like(array):
+    return np.zeros(array.shape, dtype=array.dtype)

@@ -1,0 +1,231 @@
+"""Backward graph nodes: ``Node``, ``AccumulateGrad``, saved tensors and version checks.
+
+Every op that records itself creates one ``Node`` subclass instance named as in PyTorch (``MulBackward0``).
+A node knows its inputs' producers through ``next_functions`` — ``((node, output_nr), ...)``, ``(None, 0)``
+for an input that does not require grad, and an ``AccumulateGrad`` node for a leaf that does. Its
+``backward(*grad_outputs)`` returns one gradient per entry of ``next_functions`` (None where not needed),
+computed with Tensor ops so that ``create_graph=True`` records the backward pass itself.
+
+Backward formulas run in one of two modes. Without ``create_graph`` (the common case) nodes whose class sets
+``array_backward = True`` receive and return numpy arrays and ``saved()`` gives arrays: no Tensor is made per
+backward op. With ``create_graph=True`` every node receives Tensors and records its own graph. A formula
+serves both modes when written with operators and nnkit op functions, which accept arrays as well as Tensors.
+
+Saved tensors: a saved input is kept as the input object itself; a saved output is kept as its array and
+version counter and unpacked into a new Tensor that shares its storage, so that a node never references the
+tensor whose ``grad_fn`` it is (no reference cycle). Each saved tensor's version is recorded when saved and
+checked when unpacked, which catches in-place changes made in between.
+"""
+
+import weakref
+
+from nnkit.autograd.grad_mode import state
+
+__all__ = ["Node", "AccumulateGrad", "RemovableHandle"]
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they have "
+    "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
+    "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if "
+    "you need to access saved tensors after calling backward."
+)
+
+
+class SavedOutput:
+    """An op's output kept for backward without keeping the output Tensor (which points back at the node)."""
+
+    __slots__ = ("data", "counter", "output_nr")
+
+    def __init__(self, tensor):
+        self.data = tensor._data
+        self.counter = tensor._counter
+        self.output_nr = tensor._output_nr
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``-style calls; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks, hook):
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self):
+        """Unregister the hook (a no-op when already removed)."""
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+class Node:
+    """A backward function in the graph. Subclasses define ``backward(*grad_outputs)``.
+
+    Attributes:
+        next_functions: ``((node, output_nr), ...)``, one per differentiable input of the forward op.
+    """
+
+    __slots__ = ("next_functions", "_saved", "_versions", "_extra", "__weakref__")
+    saved_names = ()  # names under which saved tensors are readable: "self" gives node._saved_self
+    n_outputs = 1
+    array_backward = False  # True: backward also runs on numpy arrays (see the module docstring)
+
+    def __init__(self, inputs):
+        edges = []
+        for t in inputs:
+            if t is None or not t._requires_grad:
+                edges.append((None, 0))
+            elif t.grad_fn is not None:
+                edges.append((t.grad_fn, t._output_nr))
+            else:
+                edges.append((accumulator(t), 0))
+        self.next_functions = tuple(edges)
+        self._saved = ()
+        self._versions = ()
+        self._extra = None
+        if state.anomaly:
+            from nnkit.autograd.anomaly import forward_trace
+
+            self._set_extra("trace", forward_trace())
+
+    # -- saved tensors ------------------------------------------------------------------------------------
+    def save(self, *tensors):
+        """Keep ``tensors`` for backward: inputs as they are, ``SavedOutput`` records for outputs."""
+        versions = []
+        for t in tensors:
+            if t is None:  # an operand that was a scalar, or an input whose grad is not needed
+                versions.append(0)
+                continue
+            counter = t.counter if type(t) is SavedOutput else t._counter
+            if counter is None:
+                raise RuntimeError(
+                    "Inference tensors cannot be saved for backward. To work around you can make a clone to get "
+                    f"a normal tensor and use it in autograd. ({self.name()} tried to save a tensor created "
+                    "under nnkit.inference_mode(); create it outside inference_mode or call .clone() on it.)"
+                )
+            versions.append(counter[0])
+        self._saved = tensors
+        self._versions = versions
+
+    def saved(self, tensors=False):
+        """The saved values, checked against in-place changes; RuntimeError once freed by backward.
+
+        Arrays when this node runs in array mode (see the module docstring), else Tensors; ``tensors=True``
+        always gives Tensors.
+        """
+        items = self._saved
+        if items is None:
+            raise RuntimeError(FREED_MESSAGE)
+        arrays = not tensors and self.array_backward and not state.enabled
+        out = []
+        for item, version in zip(items, self._versions):
+            if item is None:
+                out.append(None)
+                continue
+            if type(item) is SavedOutput:
+                counter = item.counter
+                if arrays:
+                    value = item.data
+                else:
+                    value = _make(item.data, True, self)
+                    value._counter = counter
+                    value._output_nr = item.output_nr
+            else:
+                counter = item._counter
+                value = item._data if arrays else item
+            if counter[0] != version:
+                raise self._modified_error(item, counter[0], version)
+            out.append(value)
+        return out
+
+    def _modified_error(self, item, current, version):
+        if type(item) is SavedOutput:
+            dtype, shape, role = item.data.dtype, item.data.shape, f"output {item.output_nr} of {self.name()}"
+        else:
+            dtype, shape, role = item.dtype, item.shape, f"an input saved by {self.name()}"
+        return RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an inplace operation: "
+            f"[{dtype} {list(shape)}], which is {role}, is at version {current}; expected version {version} "
+            f"instead. Hint: the tensor was changed in place after {self.name()} saved it; use an out-of-place "
+            "op (y = y + 1 instead of y += 1) or modify a .clone() of it."
+        )
+
+    def release(self):
+        """Free the saved tensors (after backward without ``retain_graph``)."""
+        if self._saved:
+            self._saved = None
+
+    def __getattr__(self, name):
+        # Only reached when normal lookup fails: PyTorch's _saved_<name> accessors.
+        if name.startswith("_saved_"):
+            names = type(self).saved_names
+            key = name[len("_saved_"):]
+            if key in names:
+                return self.saved(tensors=True)[names.index(key)]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    # -- hooks and metadata -------------------------------------------------------------------------------
+    def _set_extra(self, key, value):
+        if self._extra is None:
+            self._extra = {}
+        self._extra[key] = value
+
+    def _hook_list(self, key):
+        if self._extra is None:
+            self._extra = {}
+        return self._extra.setdefault(key, [])
+
+    def register_prehook(self, fn):
+        """Call ``fn(grad_outputs)`` before this node runs; a returned tuple replaces the gradients."""
+        hooks = self._hook_list("prehooks")
+        hooks.append(fn)
+        return RemovableHandle(hooks, fn)
+
+    def register_hook(self, fn):
+        """Call ``fn(grad_inputs, grad_outputs)`` after this node runs; a returned tuple replaces grad_inputs."""
+        hooks = self._hook_list("hooks")
+        hooks.append(fn)
+        return RemovableHandle(hooks, fn)
+
+    @property
+    def metadata(self):
+        """A dict for user annotations (and the forward trace under anomaly detection)."""
+        if self._extra is None:
+            self._extra = {}
+        return self._extra.setdefault("metadata", {})
+
+    def name(self):
+        """The node's name, as PyTorch names it (``AddBackward0``)."""
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    def backward(self, *grad_outputs):
+        raise RuntimeError(f"{self.name()} has no backward formula")
+
+
+class AccumulateGrad(Node):
+    """The graph's end for a leaf tensor that requires grad: its gradient is summed into ``variable.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.next_functions = ()
+        self._saved = ()
+        self._versions = ()
+        self._extra = None
+        self.variable = variable
+
+
+def accumulator(leaf):
+    """The one ``AccumulateGrad`` node of ``leaf``, shared by every op that uses the leaf while it lives."""
+    ref = leaf._acc
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(leaf)
+        leaf._acc = weakref.ref(node)
+    return node
+
+
+# Imported last: tensor.py's own imports reach this module, which must be complete by then.
+from nnkit.tensor import _make  # noqa: E402
