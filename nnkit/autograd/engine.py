@@ -202,6 +202,12 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, stored):
                 if needed is None or node not in target_set or any(
                     child in needed for child, _ in node.next_functions
                 ):
+                    if create_graph and not node.double_backward:
+                        raise RuntimeError(
+                            f"{node.name()} cannot be differentiated twice in nnkit yet: create_graph=True "
+                            "(higher-order gradients) is not supported through this op. Compute first-order "
+                            "gradients only (create_graph=False), or express the op with differentiable ops."
+                        )
                     if create_graph or node.array_backward:
                         grads_in = node.backward(*buf)
                     else:

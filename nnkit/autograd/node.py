@@ -68,6 +68,7 @@ class Node:
     saved_names = ()  # names under which saved tensors are readable: "self" gives node._saved_self
     n_outputs = 1
     array_backward = False  # True: backward also runs on numpy arrays (see the module docstring)
+    double_backward = True  # False: backward runs on arrays only, so create_graph=True cannot pass through
 
     def __init__(self, inputs):
         edges = []

@@ -152,6 +152,28 @@ def check_gradgradcheck(spec):
     assert gradgradcheck(spec.fn, _tensors(arrays, diff))
 
 
+def check_graph_mode_gradients(spec):
+    """Backward formulas run on arrays without create_graph and on Tensors with it: both give the same."""
+    arrays = _arrays(spec)
+    diff = _diff(spec, arrays)
+    if not diff:
+        pytest.skip("spec has no differentiable inputs")
+    rng = np.random.default_rng(7)
+    results = []
+    for create_graph in (False, True):
+        inputs = _tensors(arrays, diff)
+        outputs = [o for o in _tensor_outputs(spec.fn(*inputs)) if o.requires_grad]
+        weights = [nk.tensor(rng.standard_normal(o.shape), dtype=o.dtype) for o in outputs]
+        total = sum((o * w).sum() for o, w in zip(outputs, weights))
+        grads = nk.autograd.grad(total, [inputs[i] for i in diff], create_graph=create_graph, allow_unused=True)
+        results.append([None if g is None else g.detach().numpy() for g in grads])
+        rng = np.random.default_rng(7)
+    for k, (plain, recorded) in enumerate(zip(*results)):
+        assert (plain is None) == (recorded is None), f"{spec.name}: input {k} gradient presence differs"
+        if plain is not None:
+            np.testing.assert_allclose(plain, recorded, rtol=1e-12, atol=1e-12, err_msg=f"{spec.name} input {k}")
+
+
 def check_no_grad(spec):
     """No output records a graph under ``no_grad()``, nor in grad mode when no input requires grad."""
     arrays = _arrays(spec)
@@ -225,8 +247,9 @@ def check_torch_parity(spec):
 
 
 def make_tests(specs, namespace):
-    """Define ``test_forward``, ``test_gradcheck``, ``test_gradgradcheck``, ``test_no_grad`` and
-    ``test_torch_parity`` in ``namespace`` (a test module's ``globals()``), parametrized over ``specs``."""
+    """Define ``test_forward``, ``test_gradcheck``, ``test_gradgradcheck``, ``test_graph_mode_gradients``,
+    ``test_no_grad`` and ``test_torch_parity`` in ``namespace`` (a test module's ``globals()``),
+    parametrized over ``specs``."""
     names = [s.name for s in specs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     assert not duplicates, f"duplicate OpSpec names: {duplicates}"
@@ -235,6 +258,7 @@ def make_tests(specs, namespace):
         ("test_forward", check_forward),
         ("test_gradcheck", check_gradcheck),
         ("test_gradgradcheck", check_gradgradcheck),
+        ("test_graph_mode_gradients", check_graph_mode_gradients),
         ("test_no_grad", check_no_grad),
         ("test_torch_parity", check_torch_parity),
     ):
