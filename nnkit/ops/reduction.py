@@ -305,7 +305,7 @@ def _return_type(name):
         return f"nnkit.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
 
     base = namedtuple(name, ("values", "indices"))
-    return type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__module__": "nnkit.return_types"})
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__module__": __name__})
 
 
 _MaxResult = _return_type("max")
