@@ -96,7 +96,7 @@ class Node:
             if t is None:  # an operand that was a scalar, or an input whose grad is not needed
                 versions.append(0)
                 continue
-            counter = t.counter if type(t) is SavedOutput else t._counter
+            counter = t._counter if type(t) is not SavedOutput else t.counter
             if counter is None:
                 raise RuntimeError(
                     "Inference tensors cannot be saved for backward. To work around you can make a clone to get "

@@ -35,6 +35,16 @@ def _operands(a, b, op):
     ``tensor_x`` is the Tensor operand or None for a scalar; ``value_x`` is its array (promoted to the result
     dtype) or the Python scalar. A numpy array operand becomes a Tensor; a numpy scalar a Python scalar.
     """
+    if type(a) is Tensor:  # fast paths for the common cases; everything else below
+        tb = type(b)
+        if tb is Tensor:
+            x, y = a._data, b._data
+            if x.dtype is y.dtype:
+                return a, b, x, y, a._requires_grad or b._requires_grad
+        elif tb is float or tb is int:
+            x = a._data
+            if tb is int or x.dtype.kind == "f":
+                return a, None, x, b, a._requires_grad
     a_t = isinstance(a, Tensor)
     b_t = isinstance(b, Tensor)
     if not a_t:
@@ -156,8 +166,9 @@ def add(input, other, *, alpha=1):
         raise _broadcast_error("add", x, y) from None
     if rg and state.enabled:
         node = AddBackward0((a, b))
-        node.a_shape, node.b_shape, node.alpha = _shape(a), _shape(b), alpha
-        _record(out, node)
+        node.a_shape, node.b_shape, node.alpha = x.shape, None if b is None else y.shape, alpha
+        out._requires_grad = True
+        out.grad_fn = node
     return out
 
 
@@ -185,7 +196,7 @@ def sub(input, other, *, alpha=1):
 
 
 class MulBackward0(Node):
-    __slots__ = ("a_shape", "b_shape", "a_scalar", "b_scalar")
+    __slots__ = ("a_shape", "b_shape", "b_scalar")
     array_backward = True
     saved_names = ("self", "other")
 
@@ -195,7 +206,7 @@ class MulBackward0(Node):
         if _needs(self, 0):
             ga = sum_to_shape(grad * (b if b is not None else self.b_scalar), self.a_shape)
         if _needs(self, 1):
-            gb = sum_to_shape(grad * (a if a is not None else self.a_scalar), self.b_shape)
+            gb = sum_to_shape(grad * a, self.b_shape)
         return ga, gb
 
 
@@ -210,11 +221,15 @@ def mul(input, other):
         raise _broadcast_error("mul", x, y) from None
     if rg and state.enabled:
         node = MulBackward0((a, b))
-        node.a_shape, node.b_shape = _shape(a), _shape(b)
-        node.a_scalar = x if a is None else None  # only scalars here: arrays are saved (and freed) via save()
-        node.b_scalar = y if b is None else None
-        node.save(a if _needs(node, 1) else None, b if _needs(node, 0) else None)
-        _record(out, node)
+        node.a_shape = x.shape
+        if b is None:
+            node.b_shape, node.b_scalar = None, y
+            node.save(None, None)
+        else:
+            node.b_shape, node.b_scalar = y.shape, None
+            node.save(a if b._requires_grad else None, b if a._requires_grad else None)
+        out._requires_grad = True
+        out.grad_fn = node
     return out
 
 
