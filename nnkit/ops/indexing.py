@@ -6,6 +6,10 @@ input; advanced indexing (integer or bool arrays, bool scalars) returns a copy. 
 ``out = input[numpy_index]`` and shares one backward: the gradient scattered into zeros of the input's shape,
 summing repeated positions (``np.add.at``). That scatter is itself an op whose backward indexes again, so
 ``create_graph=True`` gives higher-order derivatives.
+
+``getitem``, ``index_put`` and the scatter and take helpers also accept a numpy array (or numpy scalar) and
+then return one, unrecorded: the backward formulas use them and run on arrays in plain backward and on
+Tensors under ``create_graph`` (see nnkit.autograd.node).
 """
 
 import operator
@@ -163,6 +167,7 @@ class IndexBackward0(Node):
     """Backward of ``out = input[index]``: the gradient added into zeros of the input's shape at ``index``."""
 
     __slots__ = ("shape", "index")
+    array_backward = True
     accumulate = True  # advanced indices may repeat a position; basic ones (views) never do
 
     def backward(self, grad):
@@ -195,6 +200,7 @@ class AliasBackward0(Node):
     """``x[...]`` or ``x[:, :]``: a view of the whole tensor."""
 
     __slots__ = ()
+    array_backward = True
 
     def backward(self, grad):
         return (grad,)
@@ -204,6 +210,7 @@ class IndexBackwardBackward0(Node):
     """Backward of the scatter that IndexBackward0 runs: indexing again."""
 
     __slots__ = ("index", "view")
+    array_backward = True
 
     def backward(self, grad):
         return (_take(grad, self.index, IndexBackward0, self.view),)
@@ -211,8 +218,18 @@ class IndexBackwardBackward0(Node):
 
 def _scatter(grad, shape, index, accumulate):
     """zeros(shape) with ``grad`` written at the numpy ``index`` (added, when ``accumulate``, so that repeated
-    positions sum); differentiable."""
-    g = grad._data
+    positions sum); differentiable. ``grad`` may be a numpy array (array-mode backward): an array results."""
+    if not isinstance(grad, Tensor):
+        return _scattered(grad, shape, index, accumulate)
+    result = _make(_scattered(grad._data, shape, index, accumulate))
+    if grad._requires_grad and state.enabled:
+        node = _record(result, IndexBackwardBackward0((grad,)))
+        node.index, node.view = index, not accumulate
+    return result
+
+
+def _scattered(g, shape, index, accumulate):
+    """The array of ``_scatter`` for the array ``g``."""
     if not accumulate:
         out = np.zeros(shape, g.dtype)
         out[index] = g
@@ -224,16 +241,14 @@ def _scatter(grad, shape, index, accumulate):
     else:
         out = np.zeros(shape, g.dtype)
         np.add.at(out, index, g)
-    result = _make(out)
-    if grad._requires_grad and state.enabled:
-        node = _record(result, IndexBackwardBackward0((grad,)))
-        node.index, node.view = index, not accumulate
-    return result
+    return out
 
 
 def _take(input, np_index, node_class, view=False):
     """``input[np_index]`` for an already converted index, recorded with ``node_class``; ``view`` tells
-    whether the index is basic (the result shares storage)."""
+    whether the index is basic (the result shares storage). On a numpy array: ``input[np_index]``."""
+    if not isinstance(input, Tensor):  # array-mode backward formulas
+        return input[np_index]
     data = input._data
     try:
         array = data[np_index]
@@ -260,6 +275,8 @@ def getitem(input, index):
         x[[0, 0, 2], 1]                 # copy: tensor([1., 1., 9.])
         x[x > 6]                        # copy: tensor([7., 8., 9., 10., 11.])
     """
+    if not isinstance(input, Tensor):  # array-mode backward formulas
+        return input[_parse(index)[0]]
     data = input._data
     tp = type(index)
     if tp is int:
@@ -293,6 +310,7 @@ class CopySlices(Node):
     the gradient of the region, summed over the dimensions it was broadcast along."""
 
     __slots__ = ("index", "node_class", "value_shape", "value_dtype")
+    array_backward = True
 
     def backward(self, grad):
         g_input = g_value = None
@@ -301,7 +319,7 @@ class CopySlices(Node):
         if self.next_functions[1][0] is not None:
             g = _take(grad, self.index, self.node_class, self.node_class is not IndexBackward0)
             shape = self.value_shape
-            extra = len(shape) - g._data.ndim
+            extra = len(shape) - len(g.shape)
             if extra > 0:  # a value with extra leading 1-sized dimensions, as numpy allows
                 g = reshape(sum_to_shape(g, shape[extra:]), shape)
             else:
@@ -345,6 +363,10 @@ def index_put(input, index, value):
     The out-of-place core of ``input[index] = value``. Gradients: the overwritten region gets none, ``value``
     gets the region's gradient summed over its broadcast dimensions.
     """
+    if not isinstance(input, Tensor):  # array-mode backward formulas
+        out = np.array(input)  # a copy, and an array even for a numpy scalar
+        _assign(out, _parse(index)[0], value)
+        return out
     np_index, node_class = _parse(index)
     value_t, value_data = _value(value, input)
     out = input._data.copy()
@@ -452,6 +474,7 @@ def index_select(input, dim, index):
 # -- masked_fill, one_hot --------------------------------------------------------------------------------------
 class MaskedFillBackward0(Node):
     __slots__ = ("shape", "value_dtype")
+    array_backward = True
     saved_names = ("mask",)
 
     def backward(self, grad):

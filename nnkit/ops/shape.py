@@ -5,6 +5,10 @@ Ops whose result shares memory with the input (``view``, ``reshape`` when the st
 ``chunk`` and ``unbind``) return views made with ``_view_of``: they share storage and the version counter
 with their input, as in PyTorch. ``split``, ``chunk`` and ``unbind`` record ONE node with several outputs;
 its backward receives one gradient per piece (None for pieces that got none) and concatenates them.
+
+Every function here also accepts a numpy array (or numpy scalar) and then returns one, unrecorded and without
+checks: backward formulas use these functions and run on arrays in plain backward and on Tensors under
+``create_graph`` (see nnkit.autograd.node). On arrays, dims must be valid (negative ones are allowed).
 """
 
 import numpy as np
@@ -33,6 +37,7 @@ class ViewBackward0(Node):
     """Backward of an op that only changes the shape: the gradient is reshaped back to the input's shape."""
 
     __slots__ = ("shape",)
+    array_backward = True
 
     def backward(self, grad):
         return (reshape(grad, self.shape),)
@@ -117,6 +122,8 @@ def reshape(input, shape):
 
         nk.arange(6).reshape(2, -1).shape      # (2, 3)
     """
+    if not isinstance(input, Tensor):  # array-mode backward formulas
+        return input.reshape(shape)
     data = input._data
     shape = _infer_shape(shape, data.size)
     array, is_view = _reshaped(data, shape)
@@ -132,6 +139,8 @@ def view(input, shape):
 
     Raises RuntimeError when the strides allow no view (e.g. a transposed tensor): use ``reshape``.
     """
+    if not isinstance(input, Tensor):  # array-mode backward formulas (a copy when no view is possible)
+        return input.reshape(shape)
     data = input._data
     shape = _infer_shape(shape, data.size)
     array, is_view = _reshaped(data, shape)
@@ -150,6 +159,7 @@ def view(input, shape):
 # -- transposes ----------------------------------------------------------------------------------------------
 class TransposeBackward0(Node):
     __slots__ = ("dim0", "dim1")
+    array_backward = True
 
     def backward(self, grad):
         return (transpose(grad, self.dim0, self.dim1),)
@@ -162,6 +172,8 @@ def transpose(input, dim0, dim1):
 
         nk.zeros(2, 3, 4).transpose(0, -1).shape    # (4, 3, 2)
     """
+    if not isinstance(input, Tensor):  # array-mode backward formulas
+        return input.swapaxes(dim0, dim1) if input.ndim else input
     data = input._data
     ndim = data.ndim
     d0 = _dim(dim0, ndim, "transpose")
@@ -178,6 +190,7 @@ swapaxes = transpose
 
 class PermuteBackward0(Node):
     __slots__ = ("dims",)
+    array_backward = True
 
     def backward(self, grad):
         inverse = [0] * len(self.dims)
@@ -193,6 +206,8 @@ def permute(input, dims):
 
         nk.zeros(2, 3, 4).permute(2, 0, 1).shape    # (4, 2, 3)
     """
+    if not isinstance(input, Tensor):  # array-mode backward formulas
+        return input.transpose(dims)
     data = input._data
     ndim = data.ndim
     if len(dims) != ndim:
@@ -211,6 +226,7 @@ def permute(input, dims):
 
 class TBackward0(Node):
     __slots__ = ()
+    array_backward = True
 
     def backward(self, grad):
         return (t(grad),)
@@ -218,6 +234,8 @@ class TBackward0(Node):
 
 def t(input):
     """Transpose a tensor of at most 2 dimensions (0-D and 1-D tensors are returned as views unchanged)."""
+    if not isinstance(input, Tensor):  # array-mode backward formulas
+        return input.T
     data = input._data
     if data.ndim > 2:
         raise RuntimeError(
@@ -239,6 +257,8 @@ def squeeze(input, dim=None):
         nk.zeros(2, 1, 3, 1).squeeze().shape       # (2, 3)
         nk.zeros(2, 1, 3, 1).squeeze(1).shape      # (2, 3, 1)
     """
+    if not isinstance(input, Tensor):  # array-mode backward formulas
+        return _squeeze_array(input, dim)
     data = input._data
     shape = data.shape
     if dim is None:
@@ -260,6 +280,18 @@ def squeeze(input, dim=None):
     return out
 
 
+def _squeeze_array(array, dim):
+    """``squeeze`` on a numpy array: as on a tensor, a listed dimension whose size is not 1 stays."""
+    if dim is None:
+        return array.squeeze()
+    shape = array.shape
+    if not shape:
+        return array
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    axes = tuple({d % len(shape) for d in dims if shape[d] == 1})
+    return array.squeeze(axes) if axes else array
+
+
 def unsqueeze(input, dim):
     """Insert a dimension of size 1 at position ``dim`` (in ``[-ndim - 1, ndim]``); a view.
 
@@ -267,6 +299,8 @@ def unsqueeze(input, dim):
 
         nk.zeros(2, 3).unsqueeze(-1).shape         # (2, 3, 1)
     """
+    if not isinstance(input, Tensor):  # array-mode backward formulas
+        return np.expand_dims(input, dim)
     data = input._data
     d = _dim(dim, data.ndim + 1, "unsqueeze")
     out = _view_of(input, np.expand_dims(data, d))
@@ -284,7 +318,7 @@ def flatten(input, start_dim=0, end_dim=-1):
 
         nk.zeros(2, 3, 4).flatten(1).shape         # (2, 12)
     """
-    shape = input._data.shape
+    shape = input._data.shape if isinstance(input, Tensor) else np.shape(input)
     if not shape:
         return reshape(input, (1,))
     start = _dim(start_dim, len(shape), "flatten")
@@ -309,7 +343,7 @@ def unflatten(input, dim, sizes):
 
         nk.zeros(2, 12).unflatten(1, (3, -1)).shape    # (2, 3, 4)
     """
-    shape = input._data.shape
+    shape = input._data.shape if isinstance(input, Tensor) else np.shape(input)
     d = _dim(dim, len(shape), "unflatten")
     sizes = tuple(sizes)
     if not sizes:
@@ -327,6 +361,7 @@ def unflatten(input, dim, sizes):
 # -- repeat --------------------------------------------------------------------------------------------------
 class RepeatBackward0(Node):
     __slots__ = ("shape", "repeats")
+    array_backward = True
 
     def backward(self, grad):
         # Dimension i of the output is repeats[i] copies of the (padded) input's dimension i: view it as
@@ -346,6 +381,9 @@ def repeat(input, sizes):
 
         nk.tensor([1, 2]).repeat(2, 2)    # tensor([[1, 2, 1, 2], [1, 2, 1, 2]])
     """
+    if not isinstance(input, Tensor):  # array-mode backward formulas
+        sizes = tuple(sizes)
+        return np.tile(input.reshape((1,) * (len(sizes) - input.ndim) + input.shape), sizes)
     data = input._data
     sizes = tuple(sizes)
     if len(sizes) < data.ndim:
@@ -365,7 +403,6 @@ def repeat(input, sizes):
 
 # -- cat and stack -------------------------------------------------------------------------------------------
 def _tensor_list(tensors, op):
-    tensors = tuple(tensors)
     for i, x in enumerate(tensors):
         if not isinstance(x, Tensor):
             raise TypeError(
@@ -373,6 +410,21 @@ def _tensor_list(tensors, op):
                 "sequence of tensors)"
             )
     return tensors
+
+
+def _all_arrays(items):
+    """Whether every item is a numpy array or scalar (a cat/stack call from an array-mode backward formula)."""
+    for x in items:
+        if not isinstance(x, (np.ndarray, np.generic)):
+            return False
+    return True
+
+
+def _zeros(shape, like):
+    """Zeros of ``shape`` in the dtype of ``like``, and of its kind: an array, or a Tensor under create_graph."""
+    if isinstance(like, Tensor):
+        return _make(np.zeros(shape, like._data.dtype))
+    return np.zeros(shape, like.dtype)
 
 
 def _promoted(tensors):
@@ -392,14 +444,13 @@ def _with_dtype(tensors, dtype):
 
 class CatBackward0(Node):
     __slots__ = ("dim", "sizes")
+    array_backward = True
 
     def backward(self, grad):
         sizes = [s for s in self.sizes if s is not None]
         pieces = iter(split(grad, sizes, self.dim)) if len(sizes) > 1 else iter((grad,))
         # A legacy empty 1-D input (size None) was skipped by the forward and gets an empty gradient.
-        return tuple(
-            next(pieces) if s is not None else _make(np.zeros(0, grad._data.dtype)) for s in self.sizes
-        )
+        return tuple(next(pieces) if s is not None else _zeros((0,), grad) for s in self.sizes)
 
 
 def cat(tensors, dim=0):
@@ -411,6 +462,9 @@ def cat(tensors, dim=0):
 
         nk.cat([nk.zeros(2, 3), nk.ones(1, 3)]).shape          # (3, 3)
     """
+    tensors = tuple(tensors)
+    if tensors and not isinstance(tensors[0], Tensor) and _all_arrays(tensors):  # array-mode backward formulas
+        return np.concatenate(tensors, axis=dim)
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
@@ -460,6 +514,7 @@ concat = cat
 
 class StackBackward0(Node):
     __slots__ = ("dim",)
+    array_backward = True
 
     def backward(self, grad):
         return unbind(grad, self.dim)
@@ -472,6 +527,9 @@ def stack(tensors, dim=0):
 
         nk.stack([nk.zeros(3), nk.ones(3)], dim=1).shape     # (3, 2)
     """
+    tensors = tuple(tensors)
+    if tensors and not isinstance(tensors[0], Tensor) and _all_arrays(tensors):  # array-mode backward formulas
+        return np.stack(tensors, axis=dim)
     tensors = _tensor_list(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -498,15 +556,15 @@ class SplitBackward0(Node):
     """Backward of ``split(int)`` and ``chunk``: the pieces' gradients (zeros where missing) concatenated."""
 
     __slots__ = ("n_outputs", "dim", "sizes")
+    array_backward = True
 
     def backward(self, *grads):
         like = next(g for g in grads if g is not None)
-        base = like._data.shape
+        base = like.shape
         pieces = []
         for g, size in zip(grads, self.sizes):
             if g is None:
-                shape = base[:self.dim] + (size,) + base[self.dim + 1:]
-                g = _make(np.zeros(shape, like._data.dtype))
+                g = _zeros(base[:self.dim] + (size,) + base[self.dim + 1:], like)
             pieces.append(g)
         return (cat(pieces, self.dim),)
 
@@ -535,6 +593,27 @@ def _split(input, sizes, dim, node_class):
     return tuple(outs)
 
 
+def _split_array(array, split_size_or_sections, dim):
+    """``split`` on a numpy array: a tuple of views (no checks)."""
+    total = array.shape[dim]
+    if isinstance(split_size_or_sections, (tuple, list)):
+        sizes = split_size_or_sections
+    elif split_size_or_sections == 0:
+        sizes = (0,)
+    else:
+        size = split_size_or_sections
+        sizes = [size] * (total // size)
+        if total % size or not total:
+            sizes.append(total % size)
+    prefix = (slice(None),) * (dim % array.ndim)
+    outs = []
+    start = 0
+    for size in sizes:
+        outs.append(array[prefix + (slice(start, start + size),)])
+        start += size
+    return tuple(outs)
+
+
 def _split_dim(input, dim, op):
     if not input._data.ndim:
         raise RuntimeError(f"{op} expects at least a 1-dimensional tensor")
@@ -550,6 +629,8 @@ def split(input, split_size_or_sections, dim=0):
         [p.shape for p in nk.zeros(5, 2).split(2)]          # [(2, 2), (2, 2), (1, 2)]
         [p.shape for p in nk.zeros(5, 2).split([1, 4])]     # [(1, 2), (4, 2)]
     """
+    if not isinstance(input, Tensor):  # array-mode backward formulas
+        return _split_array(input, split_size_or_sections, dim)
     d = _split_dim(input, dim, "split")
     total = input._data.shape[d]
     if isinstance(split_size_or_sections, (tuple, list)):
@@ -585,6 +666,9 @@ def chunk(input, chunks, dim=0):
     """
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    if not isinstance(input, Tensor):  # array-mode backward formulas
+        total = input.shape[dim]
+        return _split_array(input, -(-total // chunks) if total else [0] * chunks, dim)
     d = _split_dim(input, dim, "chunk")
     total = input._data.shape[d]
     if not total:
@@ -594,6 +678,7 @@ def chunk(input, chunks, dim=0):
 
 class UnbindBackward0(Node):
     __slots__ = ("n_outputs", "dim")
+    array_backward = True
 
     def backward(self, *grads):
         like = next(g for g in grads if g is not None)
@@ -602,7 +687,7 @@ class UnbindBackward0(Node):
         for g in grads:
             if g is None:
                 if zeros is None:
-                    zeros = _make(np.zeros(like._data.shape, like._data.dtype))
+                    zeros = _zeros(like.shape, like)
                 g = zeros
             pieces.append(g)
         return (stack(pieces, self.dim),)
@@ -615,6 +700,9 @@ def unbind(input, dim=0):
 
         a, b = nk.tensor([[1, 2], [3, 4]]).unbind(1)        # tensor([1, 3]), tensor([2, 4])
     """
+    if not isinstance(input, Tensor):  # array-mode backward formulas
+        prefix = (slice(None),) * (dim % input.ndim)
+        return tuple(input[prefix + (i, Ellipsis)] for i in range(input.shape[dim]))
     data = input._data
     if not data.ndim:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")

@@ -538,3 +538,79 @@ def test_mask_changed_in_place_after_masked_fill_is_an_error():
     mask[1] = True
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         backward_sum(y)
+
+
+# -- array mode: the helpers on numpy arrays, and backward formulas run on arrays ------------------------------------
+def test_every_backward_node_runs_on_arrays():
+    from nnkit.autograd.node import Node
+    from nnkit.ops import indexing
+
+    nodes = [v for v in vars(indexing).values() if isinstance(v, type) and issubclass(v, Node) and v.__module__ ==
+             indexing.__name__]
+    assert len(nodes) >= 10
+    assert [n.__name__ for n in nodes if not n.array_backward] == []
+
+
+def test_getitem_index_put_scatter_and_take_on_numpy_arrays():
+    from nnkit.ops.indexing import _scatter, _take, getitem
+
+    a = np.arange(12.0).reshape(3, 4)
+    for index in [1, slice(None, None, -2), (Ellipsis, None), [2, 0, 2], (a > 6), (nk.tensor([1, 1]), 2), (1, 2)]:
+        out = getitem(a, index)
+        ref = a[tuple(k.numpy() if isinstance(k, nk.Tensor) else k for k in index) if isinstance(index, tuple)
+                else index]
+        assert isinstance(out, np.ndarray)
+        np.testing.assert_array_equal(out, ref)
+    out = index_put(a, (slice(None), [0, 3]), 0)
+    assert isinstance(out, np.ndarray) and out is not a and a[0, 0] == 0.0 and a[1, 3] == 7.0
+    np.testing.assert_array_equal(out[:, [0, 3]], 0)
+    assert index_put(np.float64(3.0), (Ellipsis,), 1.0) == 1.0  # a numpy scalar gradient of a 0-d tensor
+    idx = (np.array([0, 2, 0]),)
+    np.testing.assert_array_equal(_scatter(np.array([1.0, 2.0, 3.0], np.float32), (3,), idx, True), [4, 0, 2])
+    assert _scatter(np.float32(2.0), (2, 2), (1, 0, Ellipsis), False).dtype == np.float32
+    np.testing.assert_array_equal(_take(a, idx, None), a[idx])
+
+
+def grads_in_both_modes(loss_fn, *inputs):
+    """The gradients of ``loss_fn(*inputs)`` computed in array mode and with create_graph=True (equal)."""
+    results = []
+    for create_graph in (False, True):
+        xs = [nk.tensor(x, requires_grad=True) for x in inputs]
+        grads = nk.autograd.grad(loss_fn(*xs), xs, create_graph=create_graph, allow_unused=True)
+        results.append([None if g is None else g.detach().numpy() for g in grads])
+    for plain, recorded in zip(*results):
+        assert (plain is None) == (recorded is None)
+        if plain is not None:
+            assert plain.dtype == recorded.dtype
+            np.testing.assert_array_equal(plain, recorded)
+    return results[0]
+
+
+def test_gradients_in_both_modes():
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)
+    w = np.arange(12.0).reshape(3, 4)
+    (g,) = grads_in_both_modes(lambda t: (t[[0, 2, 0]] * nk.tensor(w)).sum(), x)
+    assert g.dtype == np.float32
+    np.testing.assert_array_equal(g, [w[0] + w[2], [0] * 4, w[1]])
+    grads_in_both_modes(lambda t: (t[1, ::-2] * t[..., None][0, 1:3, 0]).sum() + t[...].sum() + t[None].sum(), x)
+    grads_in_both_modes(lambda t: t[1, 2] * t[True].sum(), x)  # 0-d and bool-scalar results
+
+    def assign(t, v):
+        t = t * 1
+        t[1:, [0, 2]] = v
+        t[0] = v[0, :1].double() * 2
+        return (t * t).sum()
+
+    gx, gv = grads_in_both_modes(assign, x, np.ones((1, 2), np.float32))
+    assert gv.dtype == np.float32 and gv.shape == (1, 2)
+    gx, gv = grads_in_both_modes(lambda t, v: (t.masked_fill(nk.tensor(x > 5), v) ** 2).sum(), x, np.float32(3.0))
+    assert gv.dtype == np.float32 and gv == 2 * 3.0 * 6
+    np.testing.assert_array_equal(gx, np.where(x > 5, 0, 2 * x))
+
+
+def test_second_order_backward_through_the_scatter_on_arrays():
+    x = leaf(np.random.default_rng(5).standard_normal((3, 4)))
+    (g,) = nk.autograd.grad((x[[0, 0, 2]] ** 3).sum() + (x[1] ** 3).sum(), x, create_graph=True)
+    results = [nk.autograd.grad((g * g).sum(), x, retain_graph=True, create_graph=cg)[0].detach().numpy()
+               for cg in (False, True)]
+    np.testing.assert_array_equal(*results)

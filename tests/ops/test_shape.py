@@ -486,3 +486,97 @@ def test_split_chunk_unbind_errors():
         nk.tensor(1.0).unbind()
     with pytest.raises(IndexError, match="Dimension out of range"):
         x.split(1, dim=1)
+
+
+# -- array mode: the ops on numpy arrays, and backward formulas run on arrays ------------------------------------------
+def test_every_backward_node_runs_on_arrays():
+    nodes = [v for v in vars(shape).values() if isinstance(v, type) and issubclass(v, Node) and v.__module__ ==
+             shape.__name__]
+    assert len(nodes) >= 12
+    assert [n.__name__ for n in nodes if not n.array_backward] == []
+
+
+A = np.arange(24.0).reshape(2, 3, 4)
+
+
+@pytest.mark.parametrize("name, fn, expected", [
+    ("reshape", lambda a: shape.reshape(a, (4, -1)), A.reshape(4, 6)),
+    ("reshape_scalar", lambda a: shape.reshape(np.float64(2.0), (1, 1)), np.full((1, 1), 2.0)),
+    ("view_noncontiguous", lambda a: shape.view(a.T, (24,)), A.T.reshape(24)),
+    ("transpose", lambda a: shape.transpose(a, 0, -1), A.swapaxes(0, 2)),
+    ("transpose_0d", lambda a: shape.transpose(np.array(3.0), 0, -1), np.array(3.0)),
+    ("permute", lambda a: shape.permute(a, [2, 0, 1]), A.transpose(2, 0, 1)),
+    ("t", lambda a: shape.t(a[0]), A[0].T),
+    ("squeeze_all", lambda a: shape.squeeze(a.reshape(1, 2, 1, 12)), A.reshape(2, 12)),
+    ("squeeze_dim_not_one", lambda a: shape.squeeze(a, 0), A),
+    ("squeeze_dims", lambda a: shape.squeeze(a.reshape(1, 2, 1, 12), (0, -2, 2, 1)), A.reshape(2, 12)),
+    ("squeeze_0d", lambda a: shape.squeeze(np.array(1.0), 0), np.array(1.0)),
+    ("unsqueeze", lambda a: shape.unsqueeze(a, -1), A[..., None]),
+    ("flatten", lambda a: shape.flatten(a, 1), A.reshape(2, 12)),
+    ("unflatten", lambda a: shape.unflatten(a, -1, (2, -1)), A.reshape(2, 3, 2, 2)),
+    ("repeat", lambda a: shape.repeat(a[0, 0], (2, 1, 2)), np.tile(A[0, 0], (2, 1, 2))),
+    ("cat", lambda a: shape.cat([a, a[:, :1]], 1), np.concatenate([A, A[:, :1]], 1)),
+    ("stack", lambda a: shape.stack((a[0, 0, 0], np.float64(5.0))), np.array([0.0, 5.0])),
+    ("split", lambda a: shape.split(a, 2, -1), tuple(np.split(A, 2, -1))),
+    ("split_sizes", lambda a: shape.split(a, [1, 2], 1), (A[:, :1], A[:, 1:])),
+    ("split_uneven", lambda a: shape.split(a, 3, 2), (A[..., :3], A[..., 3:])),
+    ("chunk", lambda a: shape.chunk(a, 3, 2), (A[..., :2], A[..., 2:])),
+    ("unbind", lambda a: shape.unbind(a, -2), tuple(A[:, i] for i in range(3))),
+])
+def test_ops_on_numpy_arrays_return_arrays(name, fn, expected):
+    out = fn(A.copy())
+    outs, refs = (out, expected) if isinstance(expected, tuple) else ((out,), (expected,))
+    assert len(outs) == len(refs)
+    for o, r in zip(outs, refs):
+        assert isinstance(o, (np.ndarray, np.generic)), name
+        assert np.shape(o) == r.shape, name
+        np.testing.assert_array_equal(o, r)
+
+
+def grads_in_both_modes(loss_fn, *inputs):
+    """The gradients of ``loss_fn(*inputs)`` computed in array mode and with create_graph=True (equal)."""
+    results = []
+    for create_graph in (False, True):
+        xs = [nk.tensor(x, requires_grad=True) for x in inputs]
+        grads = nk.autograd.grad(loss_fn(*xs), xs, create_graph=create_graph, allow_unused=True)
+        results.append([None if g is None else g.detach().numpy() for g in grads])
+    for plain, recorded in zip(*results):
+        assert (plain is None) == (recorded is None)
+        if plain is not None:
+            assert plain.dtype == recorded.dtype
+            np.testing.assert_array_equal(plain, recorded)
+    return results[0]
+
+
+def test_multi_output_nodes_with_unused_outputs_in_both_modes():
+    x = np.arange(10.0).reshape(5, 2)
+    (g,) = grads_in_both_modes(lambda t: (t.split(2)[1] * 3).sum(), x)
+    np.testing.assert_array_equal(g[:, 0], [0, 0, 3, 3, 0])
+    (g,) = grads_in_both_modes(lambda t: (t.split([1, 1], 1)[0] * 2).sum(), x)
+    np.testing.assert_array_equal(g, [[2, 0]] * 5)
+    (g,) = grads_in_both_modes(lambda t: (t.chunk(2)[1] * 2).sum(), x)
+    np.testing.assert_array_equal(g[:, 1], [0, 0, 0, 2, 2])
+    (g,) = grads_in_both_modes(lambda t: t.unbind(1)[1].sum() + (t.unbind()[2] * 5).sum(), x)
+    np.testing.assert_array_equal(g, [[0, 1], [0, 1], [5, 6], [0, 1], [0, 1]])
+    # 0-d pieces whose gradients arrive as numpy scalars in array mode
+    (g,) = grads_in_both_modes(lambda t: t[0].unbind()[1] * t[1, 1], x)
+    np.testing.assert_array_equal(g, [[0, 3], [0, 1], [0, 0], [0, 0], [0, 0]])
+
+
+def test_float32_cat_stack_and_legacy_empty_in_both_modes():
+    a, b = np.ones((2, 3), np.float32), np.arange(3, dtype=np.float32)
+    e = np.zeros(0, np.float32)
+    ga, gb, ge = grads_in_both_modes(lambda x, y, z: (nk.cat([x, y[None], z]) * 2).sum(), a, b, e)
+    assert ga.dtype == np.float32 and ge.shape == (0,)
+    np.testing.assert_array_equal(gb, [2, 2, 2])
+    ga, gb = grads_in_both_modes(lambda x, y: (nk.stack([x[0], y], 1) ** 2).sum(), a, b)
+    np.testing.assert_array_equal(gb, 2 * b)
+    grads_in_both_modes(lambda x: (x.repeat(2, 1, 2).permute(2, 0, 1)[0].t() ** 2).sum(), a)
+
+
+def test_second_order_backward_on_arrays_matches_tensors():
+    x = leaf(np.random.default_rng(3).standard_normal((3, 4)))
+    (g,) = nk.autograd.grad((x.t().reshape(-1)[::2] ** 3).sum(), x, create_graph=True)
+    results = [nk.autograd.grad(g.split(2)[1].sum(), x, retain_graph=True, create_graph=cg)[0].detach().numpy()
+               for cg in (False, True)]
+    np.testing.assert_array_equal(*results)
