@@ -1,5 +1,32 @@
 """Neural-network building blocks. So far: ``nnkit.nn.functional`` (losses); modules arrive with issue 3."""
 
-from nnkit.nn import functional
+from nnkit.nn import functional, init, utils
+from nnkit.nn.containers import ModuleDict, ModuleList, Sequential
+from nnkit.nn.module import Module
+from nnkit.nn.modules.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from nnkit.nn.modules.dropout import Dropout
+from nnkit.nn.modules.embedding import Embedding
+from nnkit.nn.modules.flatten import Flatten, Identity, Unflatten
+from nnkit.nn.modules.linear import Linear
+from nnkit.nn.modules.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
+from nnkit.nn.modules.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
+from nnkit.nn.parameter import Parameter
 
-__all__ = ["functional"]
+__all__ = [
+    "functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Identity",
+    "Flatten", "Unflatten",
+    "BCEWithLogitsLoss", "BCELoss", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss",
+    "HuberLoss", "KLDivLoss",
+    "Linear", "ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "BatchNorm1d",
+    "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "Dropout", "Embedding",
+]
