@@ -6,7 +6,9 @@
 
 from nnkit import (
     autograd,
+    data,
     nn,  # noqa: E402  (after the core: nn builds on it)
+    optim,
 )
 from nnkit.autograd.grad_mode import (
     enable_grad,
@@ -147,6 +149,7 @@ from nnkit.ops.shape import (
     unsqueeze,
 )
 from nnkit.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from nnkit.serialization import load, save
 from nnkit.tensor import Tensor
 
 concat = cat
@@ -181,7 +184,8 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "autograd", "nn", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
+    "Tensor", "autograd", "nn", "optim", "data", "save", "load",
+    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
     "ones_like", "full_like", "empty_like", "rand", "randn", "randint", "rand_like", "randn_like", "randperm",
     "arange", "linspace", "eye", "device", "is_tensor", "manual_seed", "seed", "initial_seed", "get_rng_state",
     "set_rng_state", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
