@@ -148,7 +148,7 @@ from nnkit.ops.shape import (
     unflatten,
     unsqueeze,
 )
-from nnkit.random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from nnkit.random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from nnkit.serialization import load, save
 from nnkit.tensor import Tensor
 
@@ -187,7 +187,8 @@ __all__ = [
     "Tensor", "autograd", "nn", "optim", "data", "save", "load",
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
     "ones_like", "full_like", "empty_like", "rand", "randn", "randint", "rand_like", "randn_like", "randperm",
-    "arange", "linspace", "eye", "device", "is_tensor", "manual_seed", "seed", "initial_seed", "get_rng_state",
+    "arange", "linspace", "eye", "device", "is_tensor", "Generator", "manual_seed", "seed", "initial_seed",
+    "get_rng_state",
     "set_rng_state", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
     "is_inference_mode_enabled", "dtype", "float16", "float32", "float64", "half", "float", "double", "uint8",
     "int8", "int16", "int32", "int64", "short", "int", "long", "bool", "get_default_dtype", "broadcast_shapes",

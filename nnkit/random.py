@@ -10,16 +10,34 @@ import json
 
 import numpy as np
 
-__all__ = ["manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "default_generator"]
+__all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "default_generator"]
+
+
+_DEFAULT_SEED = 67280421310721  # the seed of a new torch.Generator()
 
 
 class Generator:
-    """A seedable source of random numbers (numpy's PCG64 underneath)."""
+    """A seedable source of random numbers (numpy's PCG64 underneath), like ``torch.Generator``.
 
-    __slots__ = ("_bitgen", "_seed", "numpy")
+    Pass one as ``generator=`` to draw independently of the global generator (e.g. a DataLoader's shuffling
+    or a ``random_split``).
 
-    def __init__(self, seed=None):
-        self.manual_seed(np.random.SeedSequence().entropy % (2**63) if seed is None else seed)
+    Args:
+        seed (int): the initial seed; default PyTorch's fixed default seed, so ``Generator()`` is reproducible.
+
+    Example::
+
+        g = nk.Generator().manual_seed(42)
+        train, val = nk.data.random_split(ds, [0.8, 0.2], generator=g)
+    """
+
+    __slots__ = ("_seed", "numpy")
+
+    def __init__(self, seed=_DEFAULT_SEED):
+        self.manual_seed(seed)
+
+    def __repr__(self):
+        return f"<nnkit.Generator initial_seed={self._seed}>"
 
     def manual_seed(self, seed):
         """Reseed; returns the generator."""
@@ -29,6 +47,12 @@ class Generator:
         self._seed = seed
         self.numpy = np.random.Generator(np.random.PCG64(seed))
         return self
+
+    def seed(self):
+        """Reseed from fresh operating-system entropy; returns the new seed."""
+        value = int(np.random.SeedSequence().entropy % (2**63))
+        self.manual_seed(value)
+        return value
 
     def initial_seed(self):
         """The seed last set."""
@@ -64,9 +88,7 @@ def manual_seed(seed):
 
 def seed():
     """Seed the global generator non-deterministically; returns the seed."""
-    value = int(np.random.SeedSequence().entropy % (2**63))
-    default_generator.manual_seed(value)
-    return value
+    return default_generator.seed()
 
 
 def initial_seed():

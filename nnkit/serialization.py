@@ -2,9 +2,15 @@
 
 A checkpoint is one zip file as ``np.savez`` writes it: each tensor (or numpy array) is a ``.npy`` member
 ``a0``, ``a1``, ..., and the member ``header`` (uint8 bytes of UTF-8 JSON) describes the object around them:
-the nesting of dicts (with their key types: str, int, float, bool, None, tuples of those), OrderedDicts,
-lists and tuples, the Python numbers, strings, bools and Nones, and for each tensor its member, dtype and
-``requires_grad``. Loading reads it with ``np.load(..., allow_pickle=False)``, so no pickle is ever involved.
+the nesting of dicts (with their key types: str, int, float, bool, None, tuples of those), OrderedDicts
+(with a ``state_dict()``'s ``_metadata``), lists and tuples, the Python numbers, strings, bools and Nones, and
+for each tensor its member, dtype and ``requires_grad``. Loading reads it with ``np.load(...,
+allow_pickle=False)``, so no pickle is ever involved.
+
+Tensors that share memory (a tensor and its views, or views of one tensor) are saved as one byte span holding
+all of them, each recorded by its offset, shape and strides in bytes, and load sharing memory again, as in
+PyTorch; the span covers only the saved tensors, not the rest of their base. A tensor saved twice loads as one
+object.
 
 Saving writes a temporary file beside the target, flushes and fsyncs it, then renames it over the target
 (``os.replace``): a crash mid-save leaves the previous checkpoint intact. Anything the format cannot hold is
@@ -14,9 +20,16 @@ The header format (version 1), as JSON values::
 
     null | true | false | <int> | <float> | "<str>"          Python None, bools, numbers, strings
     {"t": "list" | "tuple", "items": [v, ...]}
-    {"t": "dict" | "odict", "items": [[k, v], ...]}          keys are encoded like values
-    {"t": "tensor" | "ndarray", "key": "a0", "dtype": "float32", "requires_grad": false}
-    {"t": "ref", "key": "a0"}                                  the same tensor object again
+    {"t": "float", "v": "nan" | "inf" | "-inf"}
+    {"t": "dict" | "odict", "items": [[k, v], ...]}          keys are encoded like values; an odict may
+                                                              carry "metadata": v (its ``_metadata``)
+    {"t": "ndarray", "key": "a0", "dtype": "int16"}
+    {"t": "tensor", "id": 0, "key": "a0", "dtype": "float32", "requires_grad": false}
+    {"t": "tensor", "id": 1, "storage": "a1", "offset": 8, "shape": [2, 3], "strides": [4, 8],
+     "dtype": "float32", "requires_grad": false}             a tensor sharing the uint8 span a1 with others
+    {"t": "ref", "id": 0}                                     the tensor object with "id": 0 again
+
+(Files from before tensors had an "id" name them by "key", in tensors and refs alike; they load the same.)
 """
 
 import collections
@@ -96,11 +109,28 @@ def _key_repr(key):
     return f"[{key!r}]"
 
 
+def _memory_root(array):
+    """The ndarray at the bottom of ``array``'s chain of numpy views (it holds the memory, or wraps a buffer)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _byte_extent(array):
+    """``(first, end)`` addresses of the bytes ``array`` covers (strides may be negative)."""
+    first = end = array.ctypes.data
+    for size, stride in zip(array.shape, array.strides):
+        if stride < 0:
+            first += (size - 1) * stride
+        else:
+            end += (size - 1) * stride
+    return first, end + array.itemsize
+
+
 class _Encoder:
     def __init__(self):
         self.arrays = {}
-        self.tensor_keys = {}  # id(tensor) -> member name, so a tensor saved twice loads as one object
-        self.keep_alive = []
+        self.tensor_nodes = {}  # id(tensor) -> (node, tensor): a tensor saved twice loads as one object
         self.active = set()
 
     def encode(self, obj, path):
@@ -116,7 +146,7 @@ class _Encoder:
                 return value
             return {"t": "float", "v": repr(value)}
         if isinstance(obj, Tensor):
-            return self.tensor(obj, path)
+            return self.tensor(obj)
         if isinstance(obj, np.ndarray):
             return self.ndarray(obj, path)
         if isinstance(obj, (list, tuple, dict)):
@@ -144,7 +174,11 @@ class _Encoder:
             items = []
             for k, v in obj.items():
                 items.append([self.key(k, path), self.encode(v, path + _key_repr(k))])
-            return {"t": kind, "items": items}
+            node = {"t": kind, "items": items}
+            metadata = getattr(obj, "_metadata", None) if kind == "odict" else None
+            if metadata is not None:  # a state_dict()'s module versions, as PyTorch keeps them
+                node["metadata"] = self.encode(metadata, path + "._metadata")
+            return node
         if isinstance(obj, tuple) and type(obj) is not tuple:
             raise TypeError(
                 f"nnkit.save cannot store {path}: a {type(obj).__qualname__} (a tuple subclass such as a namedtuple); "
@@ -165,14 +199,37 @@ class _Encoder:
             "be strings, numbers, bools, None or tuples of them"
         )
 
-    def tensor(self, t, path):
-        known = self.tensor_keys.get(id(t))
+    def tensor(self, t):
+        known = self.tensor_nodes.get(id(t))
         if known is not None:
-            return {"t": "ref", "key": known}
-        name = self.add_array(t._data)
-        self.tensor_keys[id(t)] = name
-        self.keep_alive.append(t)
-        return {"t": "tensor", "key": name, "dtype": t._data.dtype.name, "requires_grad": bool(t._requires_grad)}
+            return {"t": "ref", "id": known[0]["id"]}
+        # The array members are assigned in store_tensors(), once every tensor sharing memory is known.
+        node = {"t": "tensor", "id": len(self.tensor_nodes), "dtype": t._data.dtype.name,
+                "requires_grad": bool(t._requires_grad)}
+        self.tensor_nodes[id(t)] = (node, t)
+        return node
+
+    def store_tensors(self):
+        """Give each tensor its array member: its own, or one byte span shared by the tensors sharing memory."""
+        groups = collections.defaultdict(list)
+        for node, t in self.tensor_nodes.values():
+            root = _memory_root(t._data)
+            shareable = t._data.size and (root.flags.c_contiguous or root.flags.f_contiguous)
+            groups[id(root) if shareable else ("alone", node["id"])].append((node, t._data, root))
+        for members in groups.values():
+            if len(members) == 1:
+                node, array, _ = members[0]
+                node["key"] = self.add_array(array)
+                continue
+            root = members[0][2]
+            root_bytes = root.ravel(order="K").view(np.uint8)
+            extents = [_byte_extent(array) for _, array, _ in members]
+            first, end = min(e[0] for e in extents), max(e[1] for e in extents)
+            start = first - root.ctypes.data
+            name = self.add_array(root_bytes[start:start + end - first])
+            for node, array, _ in members:
+                node.update(storage=name, offset=array.ctypes.data - first, shape=list(array.shape),
+                            strides=list(array.strides))
 
     def ndarray(self, array, path):
         try:
@@ -200,7 +257,8 @@ def save(obj, f, **kwargs):
 
     ``obj`` may nest dicts (any of str/int/float/bool/None/tuple keys), OrderedDicts, lists and tuples of
     tensors, numpy arrays, Python or numpy numbers, strings, bools and None. Tensors are stored detached, with
-    their dtype and ``requires_grad``; a Parameter loads as a plain tensor. numpy scalars become Python numbers.
+    their dtype and ``requires_grad``; a Parameter loads as a plain tensor; tensors sharing memory (views) load
+    sharing it. numpy scalars become Python numbers.
     The file is written atomically: the previous file at ``f`` survives a crash mid-save.
 
     Args:
@@ -221,6 +279,7 @@ def save(obj, f, **kwargs):
         raise TypeError(f"save() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
     encoder = _Encoder()
     root = encoder.encode(obj, "obj")
+    encoder.store_tensors()
     header = {"format": _FORMAT, "version": _VERSION, "root": root}
     if hasattr(f, "write"):
         _write(f, header, encoder.arrays)
@@ -239,6 +298,7 @@ class _Decoder:
         self.archive = archive
         self.name = name
         self.tensors = {}
+        self.storages = {}
 
     def fail(self, why):
         raise _CheckpointError(f"nnkit.load: {self.name} is not a valid nnkit checkpoint: {why}")
@@ -254,34 +314,54 @@ class _Decoder:
                 return tuple(self.decode(v) for v in node["items"])
             if kind in ("dict", "odict"):
                 items = [(self.decode(k), self.decode(v)) for k, v in node["items"]]
-                return collections.OrderedDict(items) if kind == "odict" else dict(items)
+                if kind == "dict":
+                    return dict(items)
+                result = collections.OrderedDict(items)
+                if "metadata" in node:
+                    result._metadata = self.decode(node["metadata"])
+                return result
             if kind == "float":
                 return float(node["v"])
             if kind == "tensor":
-                t = _make(self.array(node))
+                t = _make(self.shared_array(node) if "storage" in node else self.array(node))
                 if node.get("requires_grad"):
                     t.requires_grad_(True)
-                self.tensors[node["key"]] = t
+                self.tensors[node.get("id", node.get("key"))] = t
                 return t
             if kind == "ref":
-                if node["key"] not in self.tensors:
-                    self.fail(f"the header refers to tensor {node['key']!r} before storing it")
-                return self.tensors[node["key"]]
+                ident = node.get("id", node.get("key"))
+                if ident not in self.tensors:
+                    self.fail(f"the header refers to tensor {ident!r} before storing it")
+                return self.tensors[ident]
             if kind == "ndarray":
                 return self.array(node)
         self.fail(f"unknown entry in the header: {str(node)[:80]}")
 
-    def array(self, node):
-        key = node["key"]
+    def member(self, key):
         if key not in self.archive.files or key == _HEADER:
             self.fail(f"the array {key!r} named in the header is missing")
         array = self.archive[key]
+        return array if array.flags.writeable else array.copy()
+
+    def array(self, node):
+        array = self.member(node["key"])
         if array.dtype.name != node["dtype"]:
-            self.fail(f"the array {key!r} has dtype {array.dtype}, the header says {node['dtype']}")
+            self.fail(f"the array {node['key']!r} has dtype {array.dtype}, the header says {node['dtype']}")
         dtypes.from_numpy(array.dtype)
-        if not array.flags.writeable:
-            array = array.copy()
         return array
+
+    def shared_array(self, node):
+        key = node["storage"]
+        if key not in self.storages:
+            self.storages[key] = self.member(key)
+        storage = self.storages[key]
+        if storage.dtype != np.uint8 or storage.ndim != 1:
+            self.fail(f"the shared storage {key!r} is {storage.dtype} of shape {storage.shape}, not uint8 bytes")
+        dtype = np.dtype(node["dtype"])
+        dtypes.from_numpy(dtype)
+        # ndarray() checks that shape, strides and offset stay inside the span (ValueError otherwise).
+        return np.ndarray(tuple(node["shape"]), dtype=dtype, buffer=storage, offset=node["offset"],
+                          strides=tuple(node["strides"]))
 
 
 def load(f, map_location=None, *, weights_only=None, **kwargs):
@@ -313,10 +393,15 @@ def load(f, map_location=None, *, weights_only=None, **kwargs):
             f"{type(map_location).__name__}"
         )
     _check_device(map_location)
-    name = f"file object {f!r}" if hasattr(f, "read") else repr(os.fspath(f))
-    if not hasattr(f, "read"):
-        with open(f, "rb"):
-            pass  # a missing or unreadable file raises FileNotFoundError / PermissionError as usual
+    if hasattr(f, "read"):
+        return _read(f, f"file object {f!r}")
+    # Opened here, not by np.load, which leaks its file when the zip is unreadable; a missing or unreadable
+    # file raises FileNotFoundError / PermissionError as usual.
+    with open(f, "rb") as opened:
+        return _read(opened, repr(os.fspath(f)))
+
+
+def _read(f, name):
     try:
         archive = np.load(f, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):

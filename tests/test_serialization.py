@@ -144,7 +144,92 @@ def test_one_tensor_saved_twice_loads_as_one_object(tmp_path):
         assert sorted(z.namelist()) == ["a0.npy", "a1.npy", "header.npy"]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.bool_, np.uint8])
+@pytest.mark.parametrize("shape", [(), (0,), (3, 0, 2), (1,), (2, 3), (2, 1, 3)])
+def test_dtype_and_shape_roundtrip(tmp_path, dtype, shape):
+    values = np.random.default_rng(0).normal(scale=100, size=shape).astype(dtype)
+    loaded = roundtrip({"t": nk.from_numpy(values)}, tmp_path)["t"]
+    assert loaded.shape == shape and loaded.numpy().dtype == dtype
+    np.testing.assert_array_equal(loaded.numpy(), values)
+
+
+def test_tensors_sharing_memory_load_sharing_memory(tmp_path):
+    array = np.arange(24, dtype=np.float32).reshape(4, 6)
+    base = nk.from_numpy(array)
+    views = {"row": base[1], "t": base.t(), "flipped": nk.from_numpy(array[:, ::-1]), "cols": base[:, 1:5:2],
+             "base": base, "other": nk.ones(3)}
+    loaded = roundtrip(views, tmp_path)
+    assert_same(views, loaded)
+    for name in ("row", "t", "flipped", "cols"):
+        assert np.shares_memory(loaded[name].numpy(), loaded["base"].numpy()), name
+    assert not np.shares_memory(loaded["other"].numpy(), loaded["base"].numpy())
+    loaded["base"].mul_(-1)  # writes through to every view, as in the saved object
+    assert loaded["row"].tolist() == (-base[1]).tolist() and loaded["flipped"][0, 0].item() == -5.0
+    with zipfile.ZipFile(tmp_path / "ckpt.pt") as z:
+        assert len(z.namelist()) == 3  # header, one span for base and its views, the unrelated tensor
+
+
+def test_views_alone_save_only_the_bytes_they_cover(tmp_path):
+    big = nk.zeros(1000, 100)
+    small = [big[3, :4], big[5, 2:6]]  # two views of one 400 kB tensor
+    nk.save(small, tmp_path / "v.pt")
+    assert (tmp_path / "v.pt").stat().st_size < 3000
+    loaded = nk.load(tmp_path / "v.pt")
+    loaded[0].fill_(1.0)
+    assert loaded[1].tolist() == [0.0] * 4  # disjoint in the original, disjoint after loading
+    shared = nk.load(tmp_path / "v.pt")
+    assert np.shares_memory(shared[0].numpy(), shared[1].numpy()) is False
+
+
+def test_state_dict_metadata_roundtrip(tmp_path):
+    model = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    sd = model.state_dict()
+    loaded = roundtrip(sd, tmp_path)
+    assert loaded._metadata == sd._metadata and loaded._metadata["1"]["version"] == 2
+    model.load_state_dict(loaded)
+
+
+def _random_object(rng, depth=0):
+    """A random nested object of everything nk.save accepts."""
+    leaves = [
+        lambda: None, lambda: bool(rng.integers(2)), lambda: int(rng.integers(-(2**40), 2**40)),
+        lambda: float(rng.normal()), lambda: "s" * int(rng.integers(4)), lambda: np.float32(rng.normal()),
+        lambda: nk.from_numpy(rng.normal(size=tuple(rng.integers(0, 3, size=int(rng.integers(3)))))),
+        lambda: nk.from_numpy(rng.integers(0, 255, size=(2,), dtype=np.uint8)),
+    ]
+    if depth > 3 or rng.random() < 0.4:
+        return leaves[int(rng.integers(len(leaves)))]()
+    size = int(rng.integers(4))
+    kind = int(rng.integers(4))
+    if kind == 0:
+        return [_random_object(rng, depth + 1) for _ in range(size)]
+    if kind == 1:
+        return tuple(_random_object(rng, depth + 1) for _ in range(size))
+    keys = [int(rng.integers(10)), f"k{int(rng.integers(10))}", None, (1, "a")][:size]
+    made = {k: _random_object(rng, depth + 1) for k in keys}
+    return collections.OrderedDict(made) if kind == 2 else made
+
+
+def _numpy_scalars_to_python(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, dict):
+        return type(obj)((k, _numpy_scalars_to_python(v)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_numpy_scalars_to_python(v) for v in obj)
+    return obj
+
+
+def test_anything_that_saves_loads_back_equal(tmp_path):
+    rng = np.random.default_rng(1)
+    for i in range(40):
+        obj = _random_object(rng)
+        assert_same(_numpy_scalars_to_python(obj), roundtrip(obj, tmp_path, f"r{i}.pt"))
+
+
 class TwoLayer(nn.Module):
+    """A hand-made module with its own Parameters and an integer buffer."""
+
     def __init__(self):
         super().__init__()
         self.w1 = nn.Parameter(nk.randn(4, 3))
@@ -156,11 +241,16 @@ class TwoLayer(nn.Module):
         return ((x @ self.w1.t() + self.b1).relu()) @ self.w2.t()
 
 
-def _model():
-    linear = getattr(nn, "Linear", None)
-    if linear is not None:
-        return nn.Sequential(linear(3, 4), nn.ReLU(), linear(4, 2)) if hasattr(nn, "ReLU") else TwoLayer()
-    return TwoLayer()
+def _sequential():
+    return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+
+
+OPTIMIZERS = {
+    "sgd_momentum": (nk.optim.SGD, {"lr": 0.1, "momentum": 0.9}),
+    "sgd_nesterov_wd": (nk.optim.SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 1e-2}),
+    "adam": (nk.optim.Adam, {"lr": 0.01}),
+    "adam_amsgrad_wd": (nk.optim.Adam, {"lr": 0.01, "weight_decay": 1e-2, "amsgrad": True}),
+}
 
 
 def _train_step(model, opt, x):
@@ -169,13 +259,13 @@ def _train_step(model, opt, x):
     opt.step()
 
 
-@pytest.mark.parametrize("make_model", [_model, TwoLayer], ids=["library_layers", "handmade_module"])
-@pytest.mark.parametrize("opt_name", ["SGD", "Adam"])
-def test_model_and_optimizer_checkpoint_resumes_training_exactly(tmp_path, opt_name, make_model):
+@pytest.mark.parametrize("make_model", [_sequential, TwoLayer], ids=["library_layers", "handmade_module"])
+@pytest.mark.parametrize("opt_name", sorted(OPTIMIZERS))
+def test_model_and_optimizer_state_dicts_roundtrip_and_resume_exactly(tmp_path, opt_name, make_model):
+    opt_class, kwargs = OPTIMIZERS[opt_name]
     nk.manual_seed(0)
-    kwargs = {"lr": 0.1, "momentum": 0.9} if opt_name == "SGD" else {"lr": 0.01}
     model = make_model()
-    opt = getattr(nk.optim, opt_name)(model.parameters(), **kwargs)
+    opt = opt_class(model.parameters(), **kwargs)
     x = nk.randn(5, 3)
     for _ in range(2):
         _train_step(model, opt, x)
@@ -183,21 +273,26 @@ def test_model_and_optimizer_checkpoint_resumes_training_exactly(tmp_path, opt_n
     nk.save(ckpt, tmp_path / "ckpt.pt")
     loaded = nk.load(tmp_path / "ckpt.pt")
 
+    # Exactly what was saved: keys, order, types, dtypes and values (momentum buffers, exp_avg, step...).
+    assert_same(ckpt, loaded)
     assert isinstance(loaded["model"], collections.OrderedDict)
-    assert list(loaded["model"]) == list(model.state_dict())
-    assert all(isinstance(k, int) for k in loaded["optimizer"]["state"])
-    assert_same(ckpt["optimizer"]["param_groups"], loaded["optimizer"]["param_groups"])
+    assert loaded["model"]._metadata == model.state_dict()._metadata  # module versions, as PyTorch keeps them
+    assert list(loaded["optimizer"]["state"]) == list(range(len(list(model.parameters()))))
+    state_names = {name for s in loaded["optimizer"]["state"].values() for name in s}
+    expected = {"momentum_buffer"} if opt_class is nk.optim.SGD else {"step", "exp_avg", "exp_avg_sq"}
+    assert expected <= state_names
 
-    nk.manual_seed(123)
+    nk.manual_seed(123)  # a fresh model and optimizer, initialised differently
     resumed = make_model()
     resumed.load_state_dict(loaded["model"])
-    resumed_opt = getattr(nk.optim, opt_name)(resumed.parameters(), **kwargs)
+    resumed_opt = opt_class(resumed.parameters(), **kwargs)
     resumed_opt.load_state_dict(loaded["optimizer"])
-    for _ in range(2):
+    for _ in range(3):
         _train_step(model, opt, x)
         _train_step(resumed, resumed_opt, x)
     for (name, a), (_, b) in zip(model.state_dict().items(), resumed.state_dict().items()):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+    assert_same(opt.state_dict(), resumed_opt.state_dict())
 
 
 def test_rng_state_roundtrip_restores_the_random_stream(tmp_path):
@@ -350,7 +445,7 @@ def test_save_syncs_to_disk_before_renaming(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fsync", lambda fd: (events.append("fsync"), real_fsync(fd))[1])
     monkeypatch.setattr(os, "replace", lambda a, b: (events.append("replace"), real_replace(a, b))[1])
     nk.save({"a": 1}, tmp_path / "c.pt")
-    assert events[:2] == ["fsync", "replace"]
+    assert events == ["fsync", "replace", "fsync"]  # the file, the rename, then the directory entry
 
 
 def test_overwrite_replaces_the_file(tmp_path):
@@ -414,9 +509,59 @@ def test_other_npy_npz_files_are_rejected(tmp_path):
     assert "no header" in _load_error(npz)
 
 
+def test_random_bytes_are_rejected(tmp_path):
+    path = tmp_path / "random.pt"
+    for seed in range(5):
+        path.write_bytes(np.random.default_rng(seed).bytes(4096))
+        _load_error(path)
+
+
+def test_wrong_magic_is_rejected(checkpoint):
+    data = bytearray(checkpoint.read_bytes())
+    assert data[:4] == b"PK\x03\x04"
+    data[:4] = b"XX\x03\x04"
+    checkpoint.write_bytes(bytes(data))
+    _load_error(checkpoint)
+
+
+class _Trap:
+    """Unpickling this would create the file ``marker``: proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (pathlib.Path(self.marker),))
+
+
+def test_pickled_object_arrays_are_refused_without_running_code(tmp_path):
+    marker = tmp_path / "pwned"
+    trap = np.array([_Trap(str(marker))], dtype=object)
+    for root in ({"t": "tensor", "id": 0, "key": "a0", "dtype": "object"},
+                 {"t": "ndarray", "key": "a0", "dtype": "object"}):
+        path = _with_header(tmp_path, {"format": "nnkit.save", "version": 1, "root": root}, a0=trap)
+        assert "pickle" in _load_error(path).lower()
+        assert not marker.exists()
+    header = np.array([{"format": "nnkit.save"}], dtype=object)  # even the header itself pickled
+    with open(tmp_path / "h2.pt", "wb") as f:
+        np.savez(f, header=header)
+    _load_error(tmp_path / "h2.pt")
+
+
+def test_shared_storage_out_of_bounds_is_rejected(tmp_path):
+    node = {"t": "tensor", "id": 0, "dtype": "float32", "storage": "a0", "offset": 8, "shape": [4],
+            "strides": [4]}
+    path = _with_header(tmp_path, {"format": "nnkit.save", "version": 1, "root": node}, a0=np.zeros(16, np.uint8))
+    assert "incompatible" in _load_error(path)
+    node.update(offset=0, dtype="object")
+    _load_error(_with_header(tmp_path, {"format": "nnkit.save", "version": 1, "root": node},
+                             a0=np.zeros(16, np.uint8)))
+
+
 def _with_header(tmp_path, header, **arrays):
     path = tmp_path / "h.pt"
-    np.savez(open(path, "wb"), header=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
+    with open(path, "wb") as f:  # a file object, so np.savez adds no ".npz" suffix
+        np.savez(f, header=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
     return path
 
 
@@ -433,6 +578,15 @@ def test_bad_headers_are_rejected(tmp_path):
         tmp_path, {"format": "nnkit.save", "version": 1, "root": {"t": "pickle", "data": "..."}}
     ))
     assert "not an nnkit.save header" in _load_error(_with_header(tmp_path, {"format": "other"}))
+
+
+def test_files_whose_tensors_are_named_by_key_still_load(tmp_path):
+    """The first version-1 writer named tensors and refs by their member key instead of an id."""
+    tensor = {"t": "tensor", "key": "a0", "dtype": "float32", "requires_grad": False}
+    root = {"t": "dict", "items": [["a", tensor], ["b", {"t": "ref", "key": "a0"}]]}
+    loaded = nk.load(_with_header(tmp_path, {"format": "nnkit.save", "version": 1, "root": root},
+                                  a0=np.ones(2, np.float32)))
+    assert loaded["a"] is loaded["b"] and loaded["a"].tolist() == [1.0, 1.0]
 
 
 def test_missing_file_raises_file_not_found(tmp_path):

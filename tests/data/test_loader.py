@@ -165,3 +165,90 @@ def test_torch_compatible_keywords_are_accepted():
     loader = DataLoader(make_ds(4), batch_size=2, num_workers=2, pin_memory=True)
     assert labels_per_batch(loader) == [[0, 1], [2, 3]]
     assert loader.dataset is not None and loader.batch_size == 2 and loader.drop_last is False
+
+
+# -- state_dict: resuming mid-epoch --------------------------------------------------------------------------------
+def run_epochs(loader, epochs, stop_after=None):
+    """Labels of every batch over ``epochs`` epochs; with ``stop_after=k``, stop after k batches in total."""
+    seen = []
+    for _ in range(epochs):
+        for _, yb in loader:
+            seen.append(yb.tolist())
+            if stop_after is not None and len(seen) == stop_after:
+                return seen
+    return seen
+
+
+@pytest.mark.parametrize("own_generator", [None, "nnkit", "numpy"])
+def test_state_dict_resumes_mid_epoch_exactly(tmp_path, own_generator):
+    def build():
+        kwargs = {}
+        if own_generator == "nnkit":
+            kwargs["generator"] = Generator(5)
+        elif own_generator == "numpy":
+            kwargs["generator"] = np.random.default_rng(5)
+        return DataLoader(make_ds(23), batch_size=5, shuffle=True, **kwargs)
+
+    nk.manual_seed(0)
+    full = run_epochs(build(), 3)
+    assert len(full) == 15 and sorted(sum(full[:5], [])) == list(range(23))
+
+    nk.manual_seed(0)
+    loader = build()
+    first = run_epochs(loader, 3, stop_after=7)  # two batches into the second epoch
+    nk.save({"loader": loader.state_dict(), "rng": nk.get_rng_state()}, tmp_path / "ckpt.pt")
+    nk.manual_seed(999)  # as a new process: a different global state until the checkpoint is restored
+    ckpt = nk.load(tmp_path / "ckpt.pt")
+    resumed = build()
+    resumed.load_state_dict(ckpt["loader"])
+    nk.set_rng_state(ckpt["rng"])
+    rest = run_epochs(resumed, 2)  # the rest of epoch 2, then epoch 3
+    assert first + rest == full
+
+
+def test_state_dict_contents_between_and_within_epochs():
+    nk.manual_seed(1)
+    loader = DataLoader(make_ds(10), batch_size=4, shuffle=True)
+    assert loader.state_dict() == {"order": None, "batches_yielded": 0, "generator": None}
+    it = iter(loader)
+    order = loader.state_dict()["order"].tolist()
+    assert sorted(order) == list(range(10)) and loader.state_dict()["batches_yielded"] == 0
+    assert next(it)[1].tolist() == order[:4]
+    assert loader.state_dict()["batches_yielded"] == 1
+    list(it)
+    assert loader.state_dict()["order"] is None and loader.state_dict()["batches_yielded"] == 0
+
+    plain = DataLoader(make_ds(10), batch_size=4)
+    it = iter(plain)
+    next(it)
+    state = plain.state_dict()
+    assert state == {"order": None, "batches_yielded": 1, "generator": None}
+    fresh = DataLoader(make_ds(10), batch_size=4)
+    fresh.load_state_dict(state)
+    assert labels_per_batch(fresh) == [[4, 5, 6, 7], [8, 9]]
+    assert labels_per_batch(fresh) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]  # later epochs start afresh
+
+
+def test_state_saved_after_the_last_batch_resumes_an_empty_rest_of_epoch():
+    nk.manual_seed(2)
+    loader = DataLoader(make_ds(8), batch_size=4, shuffle=True)
+    it = iter(loader)
+    next(it), next(it)  # both batches yielded, StopIteration not yet reached
+    state = loader.state_dict()
+    assert state["batches_yielded"] == 2
+    resumed = DataLoader(make_ds(8), batch_size=4, shuffle=True)
+    resumed.load_state_dict(state)
+    assert list(resumed) == []  # the interrupted epoch had nothing left
+    assert len(list(resumed)) == 2
+
+
+def test_load_state_dict_errors():
+    loader = DataLoader(make_ds(10), batch_size=4, shuffle=True)
+    with pytest.raises(ValueError, match="outside 0..3"):
+        loader.load_state_dict({"order": None, "batches_yielded": 4, "generator": None})
+    with pytest.raises(ValueError, match="not a permutation of the dataset's 10 indices"):
+        loader.load_state_dict({"order": nk.arange(9), "batches_yielded": 1, "generator": None})
+    with pytest.raises(ValueError, match="without shuffle=True"):
+        loader.load_state_dict({"order": None, "batches_yielded": 1, "generator": None})
+    with pytest.raises(ValueError, match="has none"):
+        loader.load_state_dict({"order": None, "batches_yielded": 0, "generator": Generator(1).get_state()})

@@ -208,8 +208,8 @@ class MNIST(ImageTensorDataset):
                 )
 
     def _float_images(self, indices):
-        images = self.data._data[indices]
-        return np.multiply(images, np.float32(1 / 255), dtype=np.float32)[:, None]
+        # byte / 255 in float32, exactly as torchvision's ToTensor: img.float().div(255)
+        return np.divide(self.data._data[indices], np.float32(255), dtype=np.float32)[:, None]
 
 
 class FashionMNIST(MNIST):
