@@ -135,9 +135,78 @@ def test_seed_gentle_introduction_exclusion_from_the_dag(capsys):
     assert printed(capsys) == "Does `a` require gradients? : False\nDoes `b` require gradients?: True\n"
 
 
-@pytest.mark.skip(reason="torchvision resnet18 finetuning needs nnkit.nn modules and optim (issue 3)")
+class _BasicBlock(nk.nn.Module):
+    """ResNet's basic block (two 3x3 convs with BatchNorm and an identity shortcut), as torchvision builds it."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.conv1 = nk.nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn1 = nk.nn.BatchNorm2d(channels)
+        self.relu = nk.nn.ReLU()
+        self.conv2 = nk.nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn2 = nk.nn.BatchNorm2d(channels)
+
+    def forward(self, x):
+        return self.relu(self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x))))) + x)
+
+
+class _TinyResNet(nk.nn.Module):
+    """Stands in for ``torchvision.models.resnet18(pretrained=True)`` (nnkit has no model zoo): the same
+    attribute names (``conv1, bn1, layer1, avgpool, fc``) and a 512-feature classifier ``fc`` with 1000 classes."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nk.nn.Conv2d(3, 8, 3, padding=1, bias=False)
+        self.bn1 = nk.nn.BatchNorm2d(8)
+        self.relu = nk.nn.ReLU()
+        self.layer1 = nk.nn.Sequential(_BasicBlock(8))
+        self.layer2 = nk.nn.Conv2d(8, 512, 1)
+        self.avgpool = nk.nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nk.nn.Linear(512, 1000)
+
+    def forward(self, x):
+        x = self.layer2(self.layer1(self.relu(self.bn1(self.conv1(x)))))
+        return self.fc(nk.flatten(self.avgpool(x), 1))
+
+
 def test_seed_gentle_introduction_finetune_resnet():
-    pass
+    from nnkit import nn, optim
+
+    nk.manual_seed(0)
+    model = _TinyResNet()
+
+    # Freeze all the parameters in the network
+    for param in model.parameters():
+        param.requires_grad = False
+
+    model.fc = nn.Linear(512, 10)
+
+    # Optimize only the classifier
+    optimizer = optim.SGD(model.fc.parameters(), lr=1e-2, momentum=0.9)
+
+    trainable = [name for name, p in model.named_parameters() if p.requires_grad]
+    assert trainable == ["fc.weight", "fc.bias"]
+    frozen_before = {name: p.detach().clone() for name, p in model.named_parameters() if name[:3] != "fc."}
+    head_before = model.fc.weight.detach().clone()
+
+    x, y = nk.randn(4, 3, 8, 8), nk.tensor([1, 3, 5, 7])
+    features = nk.flatten(model.avgpool(model.layer2(model.layer1(model.relu(model.bn1(model.conv1(x)))))), 1)
+    assert features.grad_fn is None and not features.requires_grad  # the frozen backbone records nothing
+    loss = F.cross_entropy(model(x), y)
+    assert loss.grad_fn.name() == "NllLossBackward0"
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+    for name, p in model.named_parameters():
+        if name[:3] == "fc.":
+            assert p.grad is not None
+        else:
+            assert p.grad is None
+            np.testing.assert_array_equal(p.numpy(), frozen_before[name].numpy())
+    # the head moved by exactly -lr * grad on the first SGD step (the momentum buffer starts as the gradient)
+    np.testing.assert_allclose(model.fc.weight.detach().numpy(),
+                               head_before.numpy() - 1e-2 * model.fc.weight.grad.numpy(), rtol=1e-6, atol=1e-7)
 
 
 def test_seed_no_grad_context_manager_and_decorator(capsys):

@@ -1,9 +1,11 @@
-"""Neural-network building blocks. So far: ``nnkit.nn.functional`` (losses); modules arrive with issue 3."""
+"""Neural-network building blocks: Module and Parameter, containers, layers, losses, and the ``functional``,
+``init`` and ``utils`` submodules, with PyTorch's names."""
 
 from nnkit.nn import functional, init, utils
 from nnkit.nn.containers import ModuleDict, ModuleList, Sequential
 from nnkit.nn.module import Module
 from nnkit.nn.modules.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from nnkit.nn.modules.conv import Conv1d, Conv2d
 from nnkit.nn.modules.dropout import Dropout
 from nnkit.nn.modules.embedding import Embedding
 from nnkit.nn.modules.flatten import Flatten, Identity, Unflatten
@@ -20,6 +22,7 @@ from nnkit.nn.modules.loss import (
     SmoothL1Loss,
 )
 from nnkit.nn.modules.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
+from nnkit.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from nnkit.nn.parameter import Parameter
 
 __all__ = [
@@ -29,4 +32,5 @@ __all__ = [
     "HuberLoss", "KLDivLoss",
     "Linear", "ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "BatchNorm1d",
     "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "Dropout", "Embedding",
+    "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
 ]

@@ -31,7 +31,61 @@ def _renumber(container):
         container._modules[str(i)] = module
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: a sequence of children in registration order."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return self._sliced(list(self._modules.items())[idx])
+        return list(self._modules.values())[_abs_index(self, idx)]
+
+    def __setitem__(self, idx, module):
+        setattr(self, list(self._modules)[_abs_index(self, idx)], module)
+
+    def __delitem__(self, idx):
+        keys = list(self._modules)
+        for key in keys[idx] if isinstance(idx, slice) else [keys[_abs_index(self, idx)]]:
+            delattr(self, key)
+        _renumber(self)
+
+    def append(self, module):
+        """Add ``module`` at the end (named by its position); returns self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        """Append every module of the iterable ``modules``; returns self."""
+        if not isinstance(modules, Iterable):
+            raise TypeError(
+                f"{type(self).__name__}.extend should be called with an iterable, but got {type(modules).__name__}"
+            )
+        for module in modules:
+            self.append(module)
+        return self
+
+    def _insert(self, index, module):
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        for i, m in enumerate(modules):
+            self._modules[str(i)] = m
+
+    def pop(self, key=-1):
+        """Remove and return the module at position ``key`` (the last by default)."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def __dir__(self):
+        return [key for key in super().__dir__() if not key.isdigit()]
+
+
+class Sequential(_ModuleSequence):
     """A pipeline: calling it feeds the input through each module in turn and returns the last output.
 
     Args:
@@ -63,53 +117,18 @@ class Sequential(Module):
             input = module(input)
         return input
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return type(self)(OrderedDict(list(self._modules.items())[idx]))
-        return list(self._modules.values())[_abs_index(self, idx)]
-
-    def __setitem__(self, idx, module):
-        key = list(self._modules)[_abs_index(self, idx)]
-        setattr(self, key, module)
-
-    def __delitem__(self, idx):
-        keys = list(self._modules)
-        if isinstance(idx, slice):
-            for key in keys[idx]:
-                delattr(self, key)
-        else:
-            delattr(self, keys[_abs_index(self, idx)])
-        _renumber(self)
+    def _sliced(self, items):
+        return type(self)(OrderedDict(items))
 
     def __add__(self, other):
         if not isinstance(other, Sequential):
             raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
-        combined = Sequential()
-        for module in list(self) + list(other):
-            combined.append(module)
-        return combined
+        return Sequential().extend(list(self) + list(other))
 
     def __iadd__(self, other):
         if not isinstance(other, Sequential):
             raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
         return self.extend(other)
-
-    def append(self, module):
-        """Add ``module`` at the end (named by its position); returns self."""
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        """Append every module of the iterable ``modules``; returns self."""
-        for module in modules:
-            self.append(module)
-        return self
 
     def insert(self, index, module):
         """Insert ``module`` before position ``index`` (``-len <= index <= len``); returns self."""
@@ -118,25 +137,11 @@ class Sequential(Module):
         n = len(self._modules)
         if not -n <= index <= n:
             raise IndexError(f"Index out of range: {index} (the Sequential holds {n} modules)")
-        if index < 0:
-            index += n
-        modules = list(self._modules.values())
-        modules.insert(index, module)
-        for i, m in enumerate(modules):
-            self._modules[str(i)] = m
+        self._insert(index + n if index < 0 else index, module)
         return self
 
-    def pop(self, key):
-        """Remove and return the module at position ``key``."""
-        module = self[key]
-        del self[key]
-        return module
 
-    def __dir__(self):
-        return [key for key in super().__dir__() if not key.isdigit()]
-
-
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, registered so that the parent module sees their parameters.
 
     It has no ``forward``: iterate over it in your own ``forward``. Supports the list API: indexing (negative
@@ -158,69 +163,20 @@ class ModuleList(Module):
         if modules is not None:
             self.extend(modules)
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return type(self)(list(self._modules.values())[idx])
-        return self._modules[str(_abs_index(self, idx))]
-
-    def __setitem__(self, idx, module):
-        setattr(self, str(_abs_index(self, idx)), module)
-
-    def __delitem__(self, idx):
-        if isinstance(idx, slice):
-            for i in range(len(self._modules))[idx]:
-                delattr(self, str(i))
-        else:
-            delattr(self, str(_abs_index(self, idx)))
-        _renumber(self)
+    def _sliced(self, items):
+        return type(self)([module for _, module in items])
 
     def __iadd__(self, modules):
         return self.extend(modules)
 
     def __add__(self, other):
-        combined = ModuleList()
-        for module in list(self) + list(other):
-            combined.append(module)
-        return combined
-
-    def append(self, module):
-        """Add ``module`` at the end; returns self."""
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        """Append every module of the iterable ``modules``; returns self."""
-        if not isinstance(modules, Iterable):
-            raise TypeError(
-                f"ModuleList.extend should be called with an iterable, but got {type(modules).__name__}"
-            )
-        for module in modules:
-            self.append(module)
-        return self
+        return ModuleList().extend(list(self) + list(other))
 
     def insert(self, index, module):
         """Insert ``module`` before position ``index`` (as ``list.insert``)."""
         if not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        modules = list(self._modules.values())
-        modules.insert(index, module)
-        for i, m in enumerate(modules):
-            self._modules[str(i)] = m
-
-    def pop(self, key=-1):
-        """Remove and return the module at position ``key`` (the last by default)."""
-        module = self[key]
-        del self[key]
-        return module
-
-    def __dir__(self):
-        return [key for key in super().__dir__() if not key.isdigit()]
+        self._insert(index, module)
 
     def __repr__(self):
         # As PyTorch: runs of identical modules print once, as "(0-2): 3 x Linear(...)".

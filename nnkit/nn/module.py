@@ -15,6 +15,7 @@ from nnkit import dtypes
 from nnkit.autograd.grad_mode import no_grad
 from nnkit.autograd.node import RemovableHandle
 from nnkit.nn.parameter import Parameter
+from nnkit.nn.utils import _zero_grads
 from nnkit.tensor import Tensor
 
 __all__ = ["Module"]
@@ -389,12 +390,17 @@ class Module:
                 raise AttributeError(f"`{item}` is not an nn.Module")
         return module
 
-    def get_parameter(self, target):
-        """The parameter at the dotted path ``target`` (``'fc.weight'``)."""
+    def _owner(self, target):
+        """``(submodule, attribute name)`` of the dotted path ``target``; AttributeError if it does not exist."""
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
         if not hasattr(module, name):
             raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        return module, name
+
+    def get_parameter(self, target):
+        """The parameter at the dotted path ``target`` (``'fc.weight'``)."""
+        module, name = self._owner(target)
         param = getattr(module, name)
         if not isinstance(param, Parameter):
             raise AttributeError(f"`{name}` is not an nn.Parameter")
@@ -402,10 +408,7 @@ class Module:
 
     def get_buffer(self, target):
         """The buffer at the dotted path ``target`` (``'bn.running_mean'``)."""
-        module_path, _, name = target.rpartition(".")
-        module = self.get_submodule(module_path)
-        if not hasattr(module, name):
-            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        module, name = self._owner(target)
         if name not in module._buffers:
             raise AttributeError(f"`{name}` is not a buffer")
         return module._buffers[name]
@@ -447,19 +450,7 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all parameters: to None (default), or to zeros with ``set_to_none=False``."""
-        for param in self.parameters():
-            grad = param._grad
-            if grad is None:
-                continue
-            if set_to_none:
-                param._grad = None
-            else:
-                if grad.grad_fn is not None:
-                    grad.detach_()
-                else:
-                    grad.requires_grad_(False)
-                with no_grad():
-                    grad.zero_()
+        _zero_grads(self.parameters(), set_to_none)
 
     # -- conversion ----------------------------------------------------------------------------------------
     def _apply(self, fn):

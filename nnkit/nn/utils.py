@@ -102,6 +102,26 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
                 p.grad.clamp_(-clip_value, clip_value)
 
 
+def _zero_grads(tensors, set_to_none=True):
+    """Reset the ``.grad`` of each tensor: to None, or (``set_to_none=False``) to zeros in place, detached.
+
+    What ``Module.zero_grad`` and ``Optimizer.zero_grad`` do; tensors without a gradient are skipped.
+    """
+    for t in tensors:
+        grad = t._grad
+        if grad is None:
+            continue
+        if set_to_none:
+            t._grad = None
+            continue
+        if grad.grad_fn is not None:
+            grad.detach_()
+        else:
+            grad.requires_grad_(False)
+        with no_grad():
+            grad.zero_()
+
+
 def parameters_to_vector(parameters):
     """Flatten and concatenate ``parameters`` into one 1-D tensor (differentiable, a copy).
 

@@ -10,6 +10,7 @@ import copy
 from collections import defaultdict
 
 from nnkit.autograd.grad_mode import enable_grad
+from nnkit.nn.utils import _zero_grads
 from nnkit.tensor import Tensor
 
 __all__ = ["Optimizer"]
@@ -151,19 +152,7 @@ class Optimizer:
                 whose grad is None is skipped by ``step``; one whose grad is zero is still updated (weight
                 decay and momentum still act on it).
         """
-        for group in self.param_groups:
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
-                if set_to_none:
-                    p._grad = None
-                else:
-                    if grad.grad_fn is not None:
-                        grad.detach_()
-                    else:
-                        grad._requires_grad = False
-                    grad.zero_()
+        _zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure=None):
         """Perform one optimization step, updating the parameters in place.

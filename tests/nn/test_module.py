@@ -279,6 +279,10 @@ def test_get_submodule_parameter_buffer():
         net.get_parameter("fc.n_in")
     with pytest.raises(AttributeError, match="Dense has no attribute `nope`"):
         net.get_parameter("fc.nope")
+    with pytest.raises(AttributeError, match="`scale` is not a buffer"):
+        net.get_buffer("body.1.scale")
+    with pytest.raises(AttributeError, match="Norm has no attribute `nope`"):
+        net.get_buffer("body.1.nope")
 
 
 # -- calling, hooks --------------------------------------------------------------------------------------------

@@ -22,30 +22,27 @@ def grad_at(p, t, k):
     return (np.sin(p + k) * (0.5 + 0.1 * t) + 0.05 * (t - 4)).astype(p.dtype)
 
 
-def run_nnkit(opt_cls, kwargs, starts, steps=STEPS):
+def _trajectory(params, opt, to_tensor, steps):
     """Parameter values after each of ``steps`` steps: a list (per step) of lists (per parameter) of arrays."""
-    params = [nk.tensor(s.copy(), requires_grad=True) for s in starts]
-    opt = opt_cls(params, **kwargs)
     trajectory = []
     for t in range(steps):
         for k, p in enumerate(params):
-            p.grad = nk.tensor(grad_at(p.detach().numpy(), t, k))
+            p.grad = to_tensor(grad_at(p.detach().numpy(), t, k))
         opt.step()
         trajectory.append([p.detach().numpy().copy() for p in params])
     return trajectory
+
+
+def run_nnkit(opt_cls, kwargs, starts, steps=STEPS):
+    """The trajectory of ``opt_cls(params, **kwargs)`` from ``starts`` (see ``_trajectory``)."""
+    params = [nk.tensor(s.copy(), requires_grad=True) for s in starts]
+    return _trajectory(params, opt_cls(params, **kwargs), nk.tensor, steps)
 
 
 def run_torch(torch, opt_name, kwargs, starts, steps=STEPS):
     """The same run with ``torch.optim.<opt_name>`` (single-tensor CPU implementation)."""
     params = [torch.tensor(s.copy(), requires_grad=True) for s in starts]
-    opt = getattr(torch.optim, opt_name)(params, foreach=False, **kwargs)
-    trajectory = []
-    for t in range(steps):
-        for k, p in enumerate(params):
-            p.grad = torch.tensor(grad_at(p.detach().numpy(), t, k))
-        opt.step()
-        trajectory.append([p.detach().numpy().copy() for p in params])
-    return trajectory
+    return _trajectory(params, getattr(torch.optim, opt_name)(params, foreach=False, **kwargs), torch.tensor, steps)
 
 
 def assert_trajectories_close(actual, expected, rtol, atol):

@@ -84,8 +84,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         F.embedding(nk.tensor([[1, 2], [4, 1]]), W).shape     # (2, 2, 3)
     """
     if sparse:
-        raise NotImplementedError("embedding(): sparse=True is not supported by nnkit (no sparse tensors); use "
-                                  "dense gradients (sparse=False)")
+        raise ValueError("embedding(): sparse=True needs sparse tensors, which nnkit does not have; pass "
+                         "sparse=False (the default) for a dense gradient")
     w = weight._data
     if w.ndim != 2:
         raise RuntimeError(f"'weight' must be 2-D (embedding got a weight of shape {list(w.shape)})")

@@ -185,10 +185,19 @@ class _PairLossBackward(_LossBackward):
         return self.to_inputs(g if self.needs(0) else None, -g if self.needs(1) else None)
 
 
-def _pair_node(node_class, input, target, reduction, shape, divisor, out, *saved):
-    node = node_class((input, target))
-    node.input_shape, node.target_shape = input._data.shape, target._data.shape
-    return _attach(out, node, reduction, shape, divisor, input, target, *saved)
+def _pair_result(node_class, input, target, loss, reduction, shape, *saved, count=None, **options):
+    """The reduced pointwise ``loss`` (an array) as a Tensor; ``node_class`` is recorded, with ``options`` as
+    attributes, when ``input`` or ``target`` requires grad. ``shape``: the unreduced loss's (broadcast) shape;
+    ``count`` replaces the element count of 'mean' (and of 'batchmean', which is a mean over the batch)."""
+    value, divisor = _reduce(loss, "mean" if reduction == "batchmean" else reduction, count)
+    out = _output(value, loss.dtype)
+    if _requires_grad(input, target):
+        node = node_class((input, target))
+        node.input_shape, node.target_shape = input._data.shape, target._data.shape
+        for name, option in options.items():
+            setattr(node, name, option)
+        _attach(out, node, reduction, shape, divisor, input, target, *saved)
+    return out
 
 
 def _requires_grad(*tensors):
@@ -261,12 +270,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     loss = -(y * log_s if pw is None else pw * y * log_s) - (1 - y) * log_1ms
     if w is not None:
         loss = loss * w
-    value, divisor = _reduce(loss, reduction)
-    out = _output(value, loss.dtype)
-    if _requires_grad(input, target):
-        _pair_node(BinaryCrossEntropyWithLogitsBackward0, input, target, reduction, loss.shape, divisor, out,
-                   weight, pos_weight)
-    return out
+    return _pair_result(BinaryCrossEntropyWithLogitsBackward0, input, target, loss, reduction, loss.shape, weight,
+                        pos_weight)
 
 
 _BCE_EPSILON = 1e-12  # PyTorch's floor for x (1 - x) in the gradient
@@ -348,11 +353,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     loss = -(y * log_x + (1 - y) * log_1mx)
     if w is not None:
         loss = loss * w
-    value, divisor = _reduce(loss, reduction)
-    out = _output(value, x.dtype)
-    if _requires_grad(input, target):
-        _pair_node(BinaryCrossEntropyBackward0, input, target, reduction, x.shape, divisor, out, weight)
-    return out
+    return _pair_result(BinaryCrossEntropyBackward0, input, target, loss, reduction, x.shape, weight)
 
 
 # -- regression losses -----------------------------------------------------------------------------------------
@@ -384,11 +385,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction, "mse_loss")
     input, target, x, y, shape = _pair_loss(input, target, "mse_loss")
     loss = np.square(x - y)
-    value, divisor = _reduce(loss, reduction)
-    out = _output(value, loss.dtype)
-    if _requires_grad(input, target):
-        _pair_node(MseLossBackward0, input, target, reduction, shape, divisor, out)
-    return out
+    return _pair_result(MseLossBackward0, input, target, loss, reduction, shape)
 
 
 class L1LossBackward(_PairLossBackward):
@@ -414,11 +411,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction, "l1_loss")
     input, target, x, y, shape = _pair_loss(input, target, "l1_loss")
     loss = np.abs(x - y)
-    value, divisor = _reduce(loss, reduction)
-    out = _output(value, loss.dtype)
-    if _requires_grad(input, target):
-        _pair_node(L1LossBackward, input, target, reduction, shape, divisor, out)
-    return out
+    return _pair_result(L1LossBackward, input, target, loss, reduction, shape)
 
 
 class SmoothL1LossBackward0(_PairLossBackward):
@@ -449,12 +442,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     input, target, x, y, shape = _pair_loss(input, target, "smooth_l1_loss")
     d = np.abs(x - y)
     loss = np.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
-    value, divisor = _reduce(loss, reduction)
-    out = _output(value, loss.dtype)
-    if _requires_grad(input, target):
-        node = _pair_node(SmoothL1LossBackward0, input, target, reduction, shape, divisor, out)
-        node.beta = beta
-    return out
+    return _pair_result(SmoothL1LossBackward0, input, target, loss, reduction, shape, beta=beta)
 
 
 class HuberLossBackward0(_PairLossBackward):
@@ -482,12 +470,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     input, target, x, y, shape = _pair_loss(input, target, "huber_loss")
     d = np.abs(x - y)
     loss = np.where(d <= delta, 0.5 * d * d, delta * (d - 0.5 * delta))
-    value, divisor = _reduce(loss, reduction)
-    out = _output(value, loss.dtype)
-    if _requires_grad(input, target):
-        node = _pair_node(HuberLossBackward0, input, target, reduction, shape, divisor, out)
-        node.delta = delta
-    return out
+    return _pair_result(HuberLossBackward0, input, target, loss, reduction, shape, delta=delta)
 
 
 # -- KL divergence ---------------------------------------------------------------------------------------------
@@ -557,15 +540,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
             loss = np.where(t == 0, 0, t * np.log(t)) - t * x  # xlogy(t, t): 0 at t = 0
     if reduction == "batchmean" and x.ndim == 0:
         reduction = "sum"
-    if reduction == "batchmean":
-        value, divisor = _reduce(loss, "mean", count=x.shape[0])
-    else:
-        value, divisor = _reduce(loss, reduction)
-    out = _output(value, loss.dtype)
-    if _requires_grad(input, target):
-        node = _pair_node(KlDivBackward, input, target, reduction, shape, divisor, out)
-        node.log_target = log_target
-    return out
+    count = x.shape[0] if reduction == "batchmean" else None
+    return _pair_result(KlDivBackward, input, target, loss, reduction, shape, count=count, log_target=log_target)
 
 
 # -- classification: nll_loss, cross_entropy -------------------------------------------------------------------
@@ -651,6 +627,15 @@ def _target_weights(t, w, ignore_index, n_classes, dtype):
     t_safe = np.where(valid, t, 0)
     w_t = valid.astype(dtype) if w is None else np.where(valid, w[t_safe], 0).astype(dtype, copy=False)
     return valid, t_safe, w_t
+
+
+def _index_targets(x, target, weight, ignore_index, n_classes, op):
+    """The checked class weight array (or None) and ``_target_weights`` of an index ``target`` of input ``x``."""
+    _index_target(x, target._data, op)
+    t = _index_array(target._data, x.ndim)
+    w = _class_weight(weight, x, n_classes, "nll_loss_forward")
+    _check_weight_dtype(w, x, op)
+    return (w,) + _target_weights(t, w, ignore_index, n_classes, x.dtype)
 
 
 def _one_hot(t_safe, axis, n_classes, ndim):
@@ -756,12 +741,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     reduction = _reduction(size_average, reduce, reduction, op)
     axis = _class_axis(input, target, op)
     x = input._data
-    _index_target(x, target._data, op)
-    t = _index_array(target._data, x.ndim)
     n_classes = x.shape[axis]
-    w = _class_weight(weight, x, n_classes, "nll_loss_forward")
-    _check_weight_dtype(w, x, op)
-    valid, t_safe, w_t = _target_weights(t, w, ignore_index, n_classes, x.dtype)
+    w, valid, t_safe, w_t = _index_targets(x, target, weight, ignore_index, n_classes, op)
     picked = np.take_along_axis(x, np.expand_dims(t_safe, axis), axis).squeeze(axis)
     loss = np.where(valid, -picked * w_t, 0).astype(x.dtype, copy=False)
     value, divisor = _reduce_by_weight(loss, reduction, w_t)
@@ -866,12 +847,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if target._data.shape == input._data.shape:
         return _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_smoothing, axis)
     x = input._data
-    _index_target(x, target._data, op)
-    t = _index_array(target._data, x.ndim)
     n_classes = x.shape[axis]
-    w = _class_weight(weight, x, n_classes, "nll_loss_forward")
-    _check_weight_dtype(w, x, op)
-    valid, t_safe, w_t = _target_weights(t, w, ignore_index, n_classes, x.dtype)
+    w, valid, t_safe, w_t = _index_targets(x, target, weight, ignore_index, n_classes, op)
     shifted, e, total = _softmax_parts(x, axis)
     log_total = np.log(total)
     # Only the target's log-probability is formed, not the whole log_softmax.

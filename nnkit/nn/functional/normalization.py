@@ -18,15 +18,10 @@ from nnkit.autograd.grad_mode import state
 from nnkit.autograd.node import Node
 from nnkit.ops import elementwise as ew
 from nnkit.ops import reduction, shape
+from nnkit.ops.reduction import _torch_name
 from nnkit.tensor import Tensor, _make
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "normalize"]
-
-
-def _record(out, node):
-    out._requires_grad = True
-    out.grad_fn = node
-    return node
 
 
 def _needs(node, i):
@@ -75,7 +70,13 @@ def _normalized_input_grad(gh, xhat, invstd, axes):
     return (gh - _mean(gh, axes) - xhat * _mean(gh * xhat, axes)) * invstd
 
 
-def _mixed_dtype(x, others, op):
+def _check_dtypes(x, others, op, kernel):
+    """PyTorch's errors for a non-floating input (named after its ``kernel``) or mixed dtypes."""
+    if x.dtype.kind != "f":
+        raise NotImplementedError(
+            f'"{kernel}" not implemented for \'{_torch_name(x.dtype)}\' ({op} needs a floating input; convert it '
+            "with .float())"
+        )
     for t in others:
         if t is not None and t._data.dtype != x.dtype:
             raise RuntimeError(
@@ -83,6 +84,29 @@ def _mixed_dtype(x, others, op):
                 f"a parameter or running statistic of dtype {t._data.dtype}; convert them to one dtype, e.g. with "
                 ".double() on the module)"
             )
+
+
+def _affine_output(out, weight, bias, param_shape):
+    """``out * weight + bias`` in place (either may be None), as a new Tensor; the parameters take
+    ``param_shape``."""
+    if weight is not None:
+        out *= weight._data.reshape(param_shape)
+    if bias is not None:
+        out += bias._data.reshape(param_shape)
+    return _make(out)
+
+
+def _attach(out, node_class, input, weight, bias):
+    """Record ``node_class((input, weight, bias))`` as ``out``'s grad_fn if needed (else None), saving the input
+    (for the input's and the weight's gradients) and the weight (for the input's)."""
+    if not (state.enabled and any(t is not None and t._requires_grad for t in (input, weight, bias))):
+        return None
+    node = node_class((input, weight, bias))
+    need_x = _needs(node, 0)
+    node.save(input if (need_x or _needs(node, 1)) else None, weight if need_x else None)
+    out._requires_grad = True
+    out.grad_fn = node
+    return node
 
 
 # -- batch_norm --------------------------------------------------------------------------------------------------
@@ -162,9 +186,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 f"{name} should contain {channels} elements not {t._data.size} (batch_norm of an input of shape "
                 f"{list(x.shape)} normalises its {channels} channels along dimension 1)"
             )
-    _mixed_dtype(x, (running_mean, running_var, weight, bias), "batch_norm")
-    if x.dtype.kind != "f":
-        raise RuntimeError(f'"batch_norm" not implemented for \'{input.dtype}\' (convert the input with .float())')
+    _check_dtypes(x, (running_mean, running_var, weight, bias), "batch_norm", "batch_norm")
     axes = (0,) + tuple(range(2, x.ndim))
     param_shape = (1, channels) + (1,) * (x.ndim - 2)
     if training:
@@ -187,19 +209,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         mean = running_mean._data.reshape(param_shape).copy()
         invstd = 1 / np.sqrt(running_var._data.reshape(param_shape) + eps)
         xhat = (x - mean) * invstd
-    out = xhat
-    if weight is not None:
-        out *= weight._data.reshape(param_shape)
-    if bias is not None:
-        out += bias._data.reshape(param_shape)
-    out = _make(out)
-    if state.enabled and any(t is not None and t._requires_grad for t in (input, weight, bias)):
-        node = _record(out, NativeBatchNormBackward0((input, weight, bias)))
+    out = _affine_output(xhat, weight, bias, param_shape)
+    node = _attach(out, NativeBatchNormBackward0, input, weight, bias)
+    if node is not None:
         node.training, node.mean, node.invstd, node.axes, node.eps = bool(training), mean, invstd, axes, eps
         node.param_shape = param_shape
-        need_w = _needs(node, 1)
-        need_x = _needs(node, 0)
-        node.save(input if (need_w or need_x) else None, weight if need_x else None)
     return out
 
 
@@ -279,22 +293,14 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                 f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
                 f"{list(t._data.shape)} and normalized_shape = {list(norm_shape)}"
             )
-    _mixed_dtype(x, (weight, bias), "layer_norm")
-    if x.dtype.kind != "f":
-        raise RuntimeError(f'"layer_norm" not implemented for \'{input.dtype}\' (convert the input with .float())')
+    _check_dtypes(x, (weight, bias), "layer_norm", "LayerNormKernelImpl")
     axes = tuple(range(x.ndim - k, x.ndim))
-    mean, _, invstd, out = _array_moments(x, axes, eps)
-    if weight is not None:
-        out *= weight._data
-    if bias is not None:
-        out += bias._data
-    out = _make(out)
-    if state.enabled and any(t is not None and t._requires_grad for t in (input, weight, bias)):
-        node = _record(out, NativeLayerNormBackward0((input, weight, bias)))
+    mean, _, invstd, xhat = _array_moments(x, axes, eps)
+    out = _affine_output(xhat, weight, bias, norm_shape)
+    node = _attach(out, NativeLayerNormBackward0, input, weight, bias)
+    if node is not None:
         node.mean, node.invstd, node.axes, node.eps = mean, invstd, axes, eps
         node.lead = tuple(range(x.ndim - k))
-        need_x = _needs(node, 0)
-        node.save(input if (need_x or _needs(node, 1)) else None, weight if need_x else None)
     return out
 
 
@@ -361,24 +367,15 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                 f"Expected {name} to be a vector of size equal to the number of channels in input, but got {name} "
                 f"of shape {list(t._data.shape)} and input of shape {list(x.shape)}"
             )
-    _mixed_dtype(x, (weight, bias), "group_norm")
-    if x.dtype.kind != "f":
-        raise RuntimeError(f'"group_norm" not implemented for \'{input.dtype}\' (convert the input with .float())')
+    _check_dtypes(x, (weight, bias), "group_norm", "GroupNormKernelImpl")
     param_shape = (1, channels) + (1,) * (x.ndim - 2)
     mean, _, invstd, xhat = _array_moments(x.reshape(n, num_groups, -1), (2,), eps)
-    out = xhat.reshape(x.shape)
-    if weight is not None:
-        out *= weight._data.reshape(param_shape)
-    if bias is not None:
-        out += bias._data.reshape(param_shape)
-    out = _make(out)
-    if state.enabled and any(t is not None and t._requires_grad for t in (input, weight, bias)):
-        node = _record(out, NativeGroupNormBackward0((input, weight, bias)))
+    out = _affine_output(xhat.reshape(x.shape), weight, bias, param_shape)
+    node = _attach(out, NativeGroupNormBackward0, input, weight, bias)
+    if node is not None:
         node.mean, node.invstd, node.groups, node.eps = mean, invstd, num_groups, eps
         node.param_shape = param_shape
         node.reduce_axes = (0,) + tuple(range(2, x.ndim))
-        need_x = _needs(node, 0)
-        node.save(input if (need_x or _needs(node, 1)) else None, weight if need_x else None)
     return out
 
 

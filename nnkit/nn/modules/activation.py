@@ -6,7 +6,29 @@ from nnkit.nn.module import Module
 __all__ = ["ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"]
 
 
-class ReLU(Module):
+class _InplaceOption(Module):
+    """An activation whose only setting is ``inplace``."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class _DimOption(Module):
+    """An activation along one dimension ``dim``."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class ReLU(_InplaceOption):
     """``max(x, 0)`` elementwise.
 
     Args:
@@ -17,15 +39,8 @@ class ReLU(Module):
         nn.ReLU()(nk.tensor([-1.0, 2.0]))     # tensor([0., 2.])
     """
 
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
     def forward(self, input):
         return F.relu(input, inplace=self.inplace)
-
-    def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
@@ -74,22 +89,15 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(Module):
+class SiLU(_InplaceOption):
     """Sigmoid linear unit (swish) ``x * sigmoid(x)``.
 
     Args:
         inplace: overwrite the input with the result.
     """
 
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
     def forward(self, input):
         return F.silu(input, inplace=self.inplace)
-
-    def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
 
 
 class Sigmoid(Module):
@@ -106,7 +114,7 @@ class Tanh(Module):
         return F.tanh(input)
 
 
-class Softmax(Module):
+class Softmax(_DimOption):
     """Softmax along ``dim``: the entries along it become positive and sum to 1.
 
     Args:
@@ -117,30 +125,16 @@ class Softmax(Module):
         nn.Softmax(dim=1)(nk.zeros(2, 4))     # every entry 0.25
     """
 
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
-
     def forward(self, input):
         return F.softmax(input, self.dim, _stacklevel=5)
 
-    def extra_repr(self):
-        return f"dim={self.dim}"
 
-
-class LogSoftmax(Module):
+class LogSoftmax(_DimOption):
     """``log(softmax(x))`` along ``dim``, computed stably.
 
     Args:
         dim: the dimension to normalise (None: PyTorch's legacy implicit choice, with a warning).
     """
 
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
-
     def forward(self, input):
         return F.log_softmax(input, self.dim, _stacklevel=5)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"

@@ -51,7 +51,8 @@ class Embedding(Module):
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
         if sparse:
-            raise NotImplementedError("Embedding(sparse=True) is not supported by nnkit (no sparse gradients)")
+            raise ValueError("Embedding(sparse=True): nnkit has no sparse tensors, so gradients are always dense; "
+                             "pass sparse=False (the default)")
         self.sparse = sparse
         if _weight is None:
             self.weight = Parameter(creation.empty(num_embeddings, embedding_dim, dtype=dtype, device=device),

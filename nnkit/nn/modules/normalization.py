@@ -14,8 +14,27 @@ from nnkit.nn.parameter import Parameter
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm"]
 
 
-class _BatchNorm(Module):
-    """Shared by BatchNorm1d/2d/3d; subclasses define ``_check_input_dim``."""
+class _AffineNorm(Module):
+    """A normalisation with an optional learnable ``weight`` (init 1) and ``bias`` (init 0) per feature."""
+
+    def _register_affine(self, shape, affine, bias, dtype, device):
+        """Register ``weight`` and ``bias`` Parameters of ``shape`` (None when not ``affine``, or no ``bias``)."""
+        def parameter(wanted):
+            return Parameter(creation.empty(*shape, dtype=dtype, device=device)) if affine and wanted else None
+
+        self.register_parameter("weight", parameter(True))
+        self.register_parameter("bias", parameter(bias))
+
+    def reset_parameters(self):
+        """Weight 1 and bias 0."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+
+class _BatchNorm(_AffineNorm):
+    """Shared by BatchNorm1d/2d/3d; subclasses set ``_input_dims``, the input ranks they accept."""
 
     _version = 2  # version 2 added num_batches_tracked
 
@@ -27,23 +46,13 @@ class _BatchNorm(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(creation.empty(num_features, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(creation.empty(num_features, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        self._register_affine((num_features,), affine, bias, dtype, device)
+        stats = (None, None, None)
         if track_running_stats:
-            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype, device=device))
-            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype, device=device))
-            self.register_buffer("num_batches_tracked", creation.tensor(0, dtype=np.int64))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+            stats = (creation.zeros(num_features, dtype=dtype, device=device),
+                     creation.ones(num_features, dtype=dtype, device=device), creation.tensor(0, dtype=np.int64))
+        for name, value in zip(("running_mean", "running_var", "num_batches_tracked"), stats):
+            self.register_buffer(name, value)
         self.reset_parameters()
 
     def reset_running_stats(self):
@@ -57,13 +66,12 @@ class _BatchNorm(Module):
     def reset_parameters(self):
         """Reset the running statistics; weight 1 and bias 0."""
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        super().reset_parameters()
 
     def _check_input_dim(self, input):
-        raise NotImplementedError
+        if input.dim() not in self._input_dims:
+            wanted = " or ".join(f"{d}D" for d in self._input_dims)
+            raise ValueError(f"expected {wanted} input (got {input.dim()}D input)")
 
     def forward(self, input):
         """Normalise with batch statistics (training, updating the running ones) or running ones (eval)."""
@@ -137,31 +145,22 @@ _BATCH_NORM_DOC = """Batch normalisation over the channels (dimension 1) of {sha
 class BatchNorm1d(_BatchNorm):
     __doc__ = _BATCH_NORM_DOC.format(shapes="``(N, C)`` or ``(N, C, L)``", over=" (and L)", name="BatchNorm1d",
                                      example="nk.randn(8, 16, 30)")
-
-    def _check_input_dim(self, input):
-        if input.dim() not in (2, 3):
-            raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
+    _input_dims = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
     __doc__ = _BATCH_NORM_DOC.format(shapes="``(N, C, H, W)``", over=", H and W", name="BatchNorm2d",
                                      example="nk.randn(8, 16, 5, 5)")
-
-    def _check_input_dim(self, input):
-        if input.dim() != 4:
-            raise ValueError(f"expected 4D input (got {input.dim()}D input)")
+    _input_dims = (4,)
 
 
 class BatchNorm3d(_BatchNorm):
     __doc__ = _BATCH_NORM_DOC.format(shapes="``(N, C, D, H, W)``", over=", D, H and W", name="BatchNorm3d",
                                      example="nk.randn(4, 16, 3, 5, 5)")
-
-    def _check_input_dim(self, input):
-        if input.dim() != 5:
-            raise ValueError(f"expected 5D input (got {input.dim()}D input)")
+    _input_dims = (5,)
 
 
-class LayerNorm(Module):
+class LayerNorm(_AffineNorm):
     """Layer normalisation over the trailing ``normalized_shape`` dimensions of each sample.
 
     Args:
@@ -186,23 +185,8 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(s) for s in normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(creation.empty(*self.normalized_shape, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(creation.empty(*self.normalized_shape, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        self._register_affine(self.normalized_shape, elementwise_affine, bias, dtype, device)
         self.reset_parameters()
-
-    def reset_parameters(self):
-        """Weight 1 and bias 0."""
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -214,7 +198,7 @@ class LayerNorm(Module):
         )
 
 
-class GroupNorm(Module):
+class GroupNorm(_AffineNorm):
     """Group normalisation: the C channels are split into ``num_groups`` groups, each normalised over its
     channels and spatial positions per sample; then a per-channel affine map.
 
@@ -242,23 +226,8 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(creation.empty(num_channels, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(creation.empty(num_channels, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        self._register_affine((num_channels,), affine, bias, dtype, device)
         self.reset_parameters()
-
-    def reset_parameters(self):
-        """Weight 1 and bias 0."""
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
