@@ -41,6 +41,8 @@ WORKLOAD = Workload(
     targets=(
         Target("issue 2", 4.0, "value", threads=1),
         Target("issue 5", 3.5, "value", threads=1),
-        Target("issue 5", 3.0, "ratio"),
+        Target("issue 5", 3.0, "ratio", threads=1),
+        Target("issue 5", 1.0, "torch", threads=2),
     ),
+    checked="gradient",
 )
