@@ -1,13 +1,17 @@
 """A tour of nnkit's autograd: the examples of PyTorch's autograd tutorial and notes, run on nnkit.
 
-Run: ``python recipes/autograd_tour.py``. Each section prints what the tutorial shows; random values differ
-from PyTorch's (same seed, different generator), everything else matches.
+Run: ``python recipes/autograd_tour.py [--out DIR]``. Each section prints what the tutorial shows; random
+values differ from PyTorch's (same seed, different generator), everything else matches. The backward graphs
+of the tutorial's two examples are drawn to ``DIR/graph_one_layer.png`` and ``DIR/graph_q.png`` (with their
+Graphviz DOT text beside them), like the tutorial's figures.
 """
 
 import argparse
+from pathlib import Path
 
 import nnkit as nk
 import nnkit.nn.functional as F
+from nnkit.viz import draw_graph
 
 
 def section(title):
@@ -24,7 +28,14 @@ def saved_tensors():
     print("y is y.grad_fn._saved_result:", y is y.grad_fn._saved_result, "(a new tensor, same storage)")
 
 
-def single_layer():
+def save_graph(tensor, out, name, names):
+    """Draw ``tensor``'s backward graph to ``out/name.png`` and its DOT text to ``out/name.dot``."""
+    dot = draw_graph(tensor, out / f"{name}.png", names=names)
+    (out / f"{name}.dot").write_text(dot)
+    print(f"backward graph drawn to {out / name}.png (DOT: {name}.dot)")
+
+
+def single_layer(out):
     section("A one-layer network and its gradients")
     x = nk.ones(5)
     y = nk.zeros(3)
@@ -35,6 +46,7 @@ def single_layer():
     print("loss:", loss)
     print(f"Gradient function for z = {z.grad_fn}")
     print(f"Gradient function for loss = {loss.grad_fn}")
+    save_graph(loss, out, "graph_one_layer", {"w": w, "b": b, "loss": loss})
     loss.backward()
     print("w.grad:", w.grad)
     print("b.grad:", b.grad)
@@ -46,11 +58,13 @@ def single_layer():
     print("detached:", (nk.matmul(x, w) + b).detach().requires_grad)
 
 
-def vector_jacobian():
+def vector_jacobian(out):
     section("Q = 3a^3 - b^2 with an external gradient")
     a = nk.tensor([2.0, 3.0], requires_grad=True)
     b = nk.tensor([6.0, 4.0], requires_grad=True)
     q = 3 * a**3 - b**2
+    # The tutorial's DAG figure: arrows in the forward direction, leaves a and b in blue.
+    save_graph(q, out, "graph_q", {"a": a, "b": b, "Q": q})
     q.backward(gradient=nk.tensor([1.0, 1.0]))
     print("9*a**2 == a.grad:", 9 * a**2 == a.grad)
     print("-2*b == b.grad:", -2 * b == b.grad)
@@ -80,11 +94,16 @@ def higher_order():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0, help="seed of nnkit's global generator")
+    parser.add_argument("--out", default="runs/autograd_tour", help="folder for the graph drawings (default: "
+                        "%(default)s)")
     args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"autograd_tour: writing the backward graphs to {out}/")
     nk.manual_seed(args.seed)
     saved_tensors()
-    single_layer()
-    vector_jacobian()
+    single_layer(out)
+    vector_jacobian(out)
     accumulation()
     higher_order()
 
