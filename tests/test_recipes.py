@@ -18,19 +18,6 @@ RECIPES = ROOT / "recipes"
 TINY = ROOT / "configs" / "tiny"
 
 
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    """Run as scripts, the recipes pin BLAS to one thread before numpy loads; here numpy is loaded already, so
-    limit its thread pool at run time where threadpoolctl (a scikit-learn dependency) is installed."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
 def load(name):
     spec = importlib.util.spec_from_file_location(name, RECIPES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
