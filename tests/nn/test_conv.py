@@ -94,6 +94,12 @@ SPECS = [
     conv_spec("conv2d_all_options", (2, 4, 9, 8), (4, 2, 3, 2), stride=(2, 3), padding=(2, 1), dilation=(2, 1),
               groups=2),
     conv_spec("conv2d_1x1", (2, 3, 4, 4), (5, 3, 1, 1)),
+    conv_spec("conv2d_1x1_pad2", (2, 2, 3, 4), (3, 2, 1, 1), padding=2),
+    conv_spec("conv2d_pad_one_axis", (2, 2, 4, 5), (3, 2, 3, 3), padding=(0, 2)),
+    # 16 channels per group: one product per tap (fewer channels stack taps into one product)
+    conv_spec("conv2d_16_channels", (2, 16, 4, 3), (2, 16, 3, 2), padding=1),
+    conv_spec("conv2d_16_channels_strided", (2, 16, 5, 4), (2, 16, 2, 2), stride=2, padding=(1, 0), bias=False),
+    conv_spec("conv2d_16_channels_groups2", (1, 32, 3, 3), (4, 16, 2, 2), groups=2),
     conv_spec("conv2d_kernel_fills_input", (2, 2, 3, 3), (3, 2, 3, 3)),
     conv_spec("conv2d_unbatched", (2, 5, 5), (3, 2, 3, 3), padding=1),
     conv_spec("conv1d", (2, 3, 8), (4, 3, 3)),
@@ -102,6 +108,7 @@ SPECS = [
     conv_spec("conv1d_same_even_kernel", (2, 2, 7), (3, 2, 4), padding="same"),
     conv_spec("conv1d_dilation_groups", (2, 4, 10), (6, 2, 3), dilation=3, groups=2, padding=1),
     conv_spec("conv1d_unbatched", (3, 7), (2, 3, 3), padding="valid"),
+    conv_spec("conv1d_16_channels_same", (2, 16, 6), (3, 16, 3), padding="same", dilation=2),
     OpSpec("conv2d_input_only", lambda x, w, b: F.conv2d(x, w.detach(), b.detach(), padding=1),
            lambda x, w, b: conv_ref(x, w, b, padding=1), conv_inputs((2, 2, 4, 4), (3, 2, 3, 3)), diff=(0,)),
     OpSpec("conv2d_weight_only", lambda x, w: F.conv2d(x.detach(), w, stride=2),
@@ -189,6 +196,35 @@ def test_double_backward_through_a_conv_net():
 
     assert gradcheck(net, (x, w1, w2))
     assert gradgradcheck(net, (x, w1, w2))
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kwargs", [
+    ((2, 3, 5, 6), (4, 3, 3, 3), {"padding": 1}),  # 3 channels: two products of 6 and 3 taps
+    ((2, 16, 4, 5), (3, 16, 3, 2), {"padding": "same"}),  # 16 channels: one product per tap
+    ((2, 16, 5, 5), (4, 8, 2, 3), {"stride": 2, "groups": 2, "dilation": (2, 1)}),
+    ((2, 16, 7), (3, 16, 3), {"padding": 2}),
+])
+def test_per_tap_products_when_the_im2col_matrix_is_too_large(monkeypatch, x_shape, w_shape, kwargs):
+    from nnkit.nn.functional import conv as conv_module
+
+    rng = np.random.default_rng(5)
+    x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
+    op = F.conv1d if len(x_shape) == 3 else F.conv2d
+    fn = lambda x, w, b: op(x, w, b, **kwargs)  # noqa: E731
+    whole = [f64(a, requires_grad=True) for a in (x, w, b)]
+    out = fn(*whole)
+    assert out.grad_fn._saved[2] is not None  # the im2col matrix, kept for grad_weight
+    out.sum().backward()
+    monkeypatch.setattr(conv_module, "_COLUMNS_BYTES", 0)
+    inputs = [f64(a, requires_grad=True) for a in (x, w, b)]
+    out = fn(*inputs)
+    assert out.grad_fn._saved[2] is None  # no im2col matrix kept
+    np.testing.assert_allclose(out.detach().numpy(), conv_ref(x, w, b, **kwargs), rtol=1e-12, atol=1e-12)
+    out.sum().backward()
+    for a, c in zip(inputs, whole):
+        np.testing.assert_allclose(a.grad.numpy(), c.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert gradcheck(fn, inputs)
+    assert gradgradcheck(fn, inputs)
 
 
 # -- errors: PyTorch's first sentence, then the op and the shapes ------------------------------------------------

@@ -1,16 +1,19 @@
 """Convolutions: ``conv1d`` and ``conv2d`` (cross-correlation, as in PyTorch), one fused node each.
 
 How the math runs on numpy (vectorised: Python loops only over the kernel taps). The input is laid out
-*channel-major*, ``(C, N, Hp, Wp)`` zero-padded, so that each product below covers the whole batch at once:
+*channel-major* in a zero-padded buffer (channels first, then every sample's padded pixels; see ``_Geometry``),
+so that each product below covers the whole batch at once:
 
 - A convolution is a sum over the kernel taps: ``out = sum_(i, j) weight[:, :, i, j] @ x_(i, j)`` where
   ``x_(i, j)`` is ``(C, pixels)``: what tap ``(i, j)`` reads at every output pixel of every sample. With stride 1
-  that is the padded input itself shifted by ``i * dh * Wp + j * dw`` along its flattened ``(N, Hp, Wp)`` axis (a
-  view: no copy; see ``_Geometry``); with a larger stride it is a strided copy. When the channels are few
-  (the first layer of an image model has 1 or 3) taps are stacked into one product (im2col over a few taps) so
-  that each product still sums over at least ``_MIN_DEPTH`` values.
-- ``grad_weight[:, :, i, j] = grad_output @ x_(i, j).T``: one product per tap whose inner dimension is every
-  output pixel of the batch.
+  that is the padded buffer itself shifted by the tap's offset (a slice: no copy); with a larger stride it is a
+  strided copy. Taps are stacked into one product (im2col: the ``x_(i, j)`` copied one above the other, a
+  ``(C*kh*kw, pixels)`` matrix) as far as ``_COLUMNS_BYTES`` allows — one large product beats nine small ones
+  and their sum — and at least until each product sums over ``_MIN_DEPTH`` values (a first layer has 1 or 3
+  channels: a product over so few runs far below speed).
+- ``grad_weight = grad_output @ columns.T`` with the forward's im2col matrix when it was built whole (it is
+  kept for this), else one product per tap, ``grad_output @ x_(i, j).T``; the inner dimension is every output
+  pixel of the batch.
 - ``grad_input``: ``weight[:, :, i, j].T @ grad_output`` added at tap ``(i, j)``'s place of the padded input
   gradient (col2im one tap at a time: one contiguous add per tap with stride 1).
 - With groups, each product is a batch of ``groups`` products over the channel blocks.
@@ -31,8 +34,9 @@ from nnkit.tensor import Tensor, _make
 
 __all__ = ["conv1d", "conv2d"]
 
-# Taps are stacked into one product until it sums over this many values: a product over 1 or 3 channels
-# (a model's first layer) runs far below the speed of one over 16 or more.
+# The im2col matrix may take this many bytes (it lives from forward to backward); past it, taps are stacked
+# only until a product sums over _MIN_DEPTH values.
+_COLUMNS_BYTES = 32 * 2**20
 _MIN_DEPTH = 16
 
 _SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int"}
@@ -40,51 +44,72 @@ _CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "
 
 
 class _Geometry:
-    """Everything about one convolution but the weights' and inputs' values, in 2-D form (a 1-D convolution has
-    height 1); ``pad`` is (top, bottom, left, right).
+    """Everything about one convolution but the values, in 2-D form (a 1-D convolution has height 1), and the
+    layout of the channel-major padded input buffer. ``pad`` is (top, bottom, left, right).
 
-    Where each output pixel ``(n, h, w)`` sits in a row of the columns (and of the product): with stride 1
-    (``flat``) at ``n * Hp * Wp + h * Wp + w``, its place on the padded input grid, so that kernel tap ``(i, j)``
-    reads the whole padded input shifted by ``i * dh * Wp + j * dw`` (one contiguous copy per tap, and col2im is
-    one contiguous add per tap; the ``Wp - Wo`` columns and ``Hp - Ho`` rows of each image that fall outside the
-    output are computed and dropped). With a larger stride at ``n * Ho * Wo + h * Wo + w`` (no waste; strided
-    copies and adds).
+    Stride 1 (``flat``): the buffer is ``(C, size)``; row ``r`` of image ``n`` starts at
+    ``lead + n * plane + r * pitch`` and is followed by ``pitch - W`` zeros; each image by ``rows - H`` zero rows
+    (``plane = rows * pitch``). One run of zeros serves as the right padding of a row and the left padding of the
+    next (likewise for rows between images), so little is wasted. Output pixel ``(n, h, w)`` is column
+    ``n * plane + h * pitch + w`` of every product, and kernel tap ``(i, j)`` reads the buffer from
+    ``origin + i * dh * pitch + j * dw``: a plain slice of ``span`` columns, no copy. Outputs that fall in the
+    zero runs (``w >= Wo`` or ``h >= Ho``) are computed and dropped.
+    Larger strides: the buffer is ``(C, N, Hp, Wp)`` zero-padded; output pixel ``(n, h, w)`` is column
+    ``n * Ho * Wo + h * Wo + w`` and each tap's input is a strided copy.
     """
 
-    __slots__ = ("nd", "n", "stride", "dilation", "pad", "groups", "in_hw", "kernel", "out_hw", "padded_hw", "flat",
-                 "pitch", "plane", "span")
+    __slots__ = ("nd", "n", "stride", "dilation", "pad", "groups", "in_hw", "kernel", "out_hw", "flat", "pitch",
+                 "plane", "rows", "span", "lead", "origin", "size")
 
     def __init__(self, nd, n, stride, dilation, pad, groups, in_hw, kernel):
         self.nd, self.n, self.stride, self.dilation, self.pad, self.groups = nd, n, stride, dilation, pad, groups
         self.in_hw, self.kernel = in_hw, kernel
-        self.padded_hw = (in_hw[0] + pad[0] + pad[1], in_hw[1] + pad[2] + pad[3])
-        self.out_hw = tuple(
-            (size - d * (k - 1) - 1) // s + 1 for size, k, s, d in zip(self.padded_hw, kernel, stride, dilation)
+        (h, w), (pt, pb, pl, pr) = in_hw, pad
+        self.out_hw = ho, wo = tuple(
+            (size + lo + hi - d * (k - 1) - 1) // s + 1
+            for size, lo, hi, k, s, d in zip(in_hw, pad[::2], pad[1::2], kernel, stride, dilation)
         )
         self.flat = stride == (1, 1)
-        (hp, wp), (ho, wo) = self.padded_hw, self.out_hw
-        self.pitch, self.plane = (wp, hp * wp) if self.flat else (wo, ho * wo)
-        # columns of the im2col matrix: the last output pixel is the last one
-        self.span = n * self.plane - (hp - ho) * wp - (wp - wo) if self.flat else n * self.plane
+        if self.flat:
+            self.rows, self.pitch = h + max(pt, pb, ho - h), w + max(pl, pr, wo - w)
+            self.lead = (self.rows - h) * self.pitch + self.pitch - w  # zeros before the first image
+            self.origin = self.lead - pt * self.pitch - pl
+            reach = (kernel[0] - 1) * dilation[0] * self.pitch + (kernel[1] - 1) * dilation[1]
+        else:
+            self.rows, self.pitch = ho, wo
+            reach = 0
+        self.plane = self.rows * self.pitch
+        self.span = (n - 1) * self.plane + (ho - 1) * self.pitch + wo  # columns up to the last output pixel
+        if self.flat:
+            self.size = max(self.lead + n * self.plane, self.origin + reach + self.span)
 
-    def tap(self, i, j):
-        """Index of what kernel tap ``(i, j)`` reads in a padded ``(C, N, Hp, Wp)`` array, one pixel per output."""
+    def buffer(self, c, dtype):
+        """A zero input buffer (or input-gradient buffer) of ``c`` channels."""
+        if self.flat:
+            return np.zeros((c, self.size), dtype)
+        (h, w), (pt, pb, pl, pr) = self.in_hw, self.pad
+        return np.zeros((c, self.n, h + pt + pb, w + pl + pr), dtype)
+
+    def inside(self, buf):
+        """``(C, N, H, W)`` view of the input pixels in a buffer."""
+        (h, w), c = self.in_hw, buf.shape[0]
+        if self.flat:
+            body = buf[:, self.lead:self.lead + self.n * self.plane].reshape(c, self.n, self.rows, self.pitch)
+            return body[:, :, :h, :w]
+        return buf[:, :, self.pad[0]:self.pad[0] + h, self.pad[2]:self.pad[2] + w]
+
+    def window(self, buf, i, j):
+        """What kernel tap ``(i, j)`` reads at each output pixel, as a view of a buffer: ``(C, span)`` with stride
+        1, else ``(C, N, Ho, Wo)``."""
         (ho, wo), (sh, sw), (dh, dw) = self.out_hw, self.stride, self.dilation
-        return (slice(None), slice(None), slice(i * dh, i * dh + sh * (ho - 1) + 1, sh),
-                slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
-
-    def shift(self, i, j):
-        """Offset of kernel tap ``(i, j)`` on the flattened padded input (stride 1)."""
-        return i * self.dilation[0] * self.padded_hw[1] + j * self.dilation[1]
-
-    def unpadded(self):
-        """Index of the input inside a padded ``(C, N, Hp, Wp)`` array."""
-        (h, w), (pt, _, pl, _) = self.in_hw, self.pad
-        return slice(None), slice(None), slice(pt, pt + h), slice(pl, pl + w)
+        if self.flat:
+            start = self.origin + i * dh * self.pitch + j * dw
+            return buf[:, start:start + self.span]
+        return buf[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh, j * dw:j * dw + sw * (wo - 1) + 1:sw]
 
     def pixels(self, rows):
-        """``(N, O, Ho, Wo)`` view of the output pixels in ``rows`` (a C-contiguous ``(O, N * plane)`` array or its
-        first ``span`` columns)."""
+        """``(N, O, Ho, Wo)`` view of the output pixels in ``rows``: ``(O, span)`` with unit column stride, or
+        ``(O, N * plane)``."""
         it = rows.itemsize
         shape = (self.n, rows.shape[0]) + self.out_hw
         return as_strided(rows, shape, (self.plane * it, rows.strides[0], self.pitch * it, it))
@@ -105,20 +130,16 @@ def _weight_shape(gw, nd):
 
 
 def _padded(x, geo):
-    """The 4-D input channel-major and zero-padded: ``(C, N, Hp, Wp)``, C-contiguous."""
-    n, c = x.shape[:2]
-    xp = (np.zeros if any(geo.pad) else np.empty)((c, n, *geo.padded_hw), x.dtype)
-    xp[geo.unpadded()] = x.transpose(1, 0, 2, 3)
+    """The 4-D input in its channel-major padded buffer (see ``_Geometry``)."""
+    xp = geo.buffer(x.shape[1], x.dtype)
+    geo.inside(xp)[...] = x.transpose(1, 0, 2, 3)
     return xp
 
 
 def _tap_input(xp, geo, i, j):
     """``(C, span)``: what kernel tap ``(i, j)`` reads at each output pixel (a view with stride 1, else a copy)."""
-    c = xp.shape[0]
-    if geo.flat:
-        start = geo.shift(i, j)
-        return xp.reshape(c, -1)[:, start:start + geo.span]
-    return xp[geo.tap(i, j)].reshape(c, geo.span)
+    window = geo.window(xp, i, j)
+    return window if geo.flat else window.reshape(xp.shape[0], geo.span)
 
 
 def _grouped(a, groups):
@@ -134,12 +155,14 @@ def _grad_matrix(gy, geo):
 
 
 def _forward_arrays(x, w, b, geo):
-    """The convolution of 4-D ``x`` with 4-D ``w`` (plus bias ``b`` or None): ``(N, O, Ho, Wo)``."""
+    """(output, columns): the convolution ``(N, O, Ho, Wo)`` of 4-D ``x`` with 4-D ``w`` plus bias ``b`` (or
+    None), and the whole im2col matrix ``(C*kh*kw, span)`` if it was built, else None."""
     o, cg, kh, kw = w.shape
     c, g = x.shape[1], geo.groups
     xp = _padded(x, geo)
     taps = [(i, j) for i in range(kh) for j in range(kw)]
-    per = min(-(-_MIN_DEPTH // cg), len(taps))  # taps per product
+    fit = _COLUMNS_BYTES // (c * geo.span * x.itemsize)
+    per = min(max(-(-_MIN_DEPTH // cg), fit), len(taps))  # taps per product
     wt = w.reshape(o, cg, kh * kw)
     y = np.empty((o, geo.span), x.dtype)
     part = np.empty_like(y) if per < len(taps) else y
@@ -161,15 +184,18 @@ def _forward_arrays(x, w, b, geo):
         np.copyto(out, geo.pixels(y))
     else:
         np.add(geo.pixels(y), b[:, None, None], out=out)
-    return out
+    return out, cols if per == len(taps) else None
 
 
-def _weight_grad_arrays(x, gy, geo, gmat=None):
-    """d<conv(x, w), gy>/dw for 4-D arrays: ``(O, C/groups, kh, kw)``."""
+def _weight_grad_arrays(x, gy, geo, gmat=None, cols=None):
+    """d<conv(x, w), gy>/dw for 4-D arrays (from the forward's im2col matrix ``cols`` if given):
+    ``(O, C/groups, kh, kw)``."""
     o, c, g = gy.shape[1], x.shape[1], geo.groups
     kh, kw = geo.kernel
-    xp = _padded(x, geo)
     gmat = _grad_matrix(gy, geo) if gmat is None else gmat
+    if cols is not None:
+        return np.matmul(_grouped(gmat, g), _grouped(cols, g).swapaxes(-1, -2)).reshape(o, c // g, kh, kw)
+    xp = _padded(x, geo)
     gw = np.empty((o, c // g, kh, kw), gy.dtype)
     for i in range(kh):
         for j in range(kw):
@@ -184,18 +210,15 @@ def _input_grad_arrays(gy, w, geo, gmat=None):
     _, cg, kh, kw = w.shape
     c, g = cg * geo.groups, geo.groups
     gmat = _grouped(_grad_matrix(gy, geo) if gmat is None else gmat, g)
-    gxp = np.zeros((c, n, *geo.padded_hw), gy.dtype)
+    gxp = geo.buffer(c, gy.dtype)
     part = np.empty((c, geo.span), gy.dtype)
     for i in range(kh):
         for j in range(kw):
             np.matmul(_grouped(w[:, :, i, j], g).swapaxes(-1, -2), gmat, out=_grouped(part, g))
-            if geo.flat:
-                start = geo.shift(i, j)
-                gxp.reshape(c, -1)[:, start:start + geo.span] += part
-            else:
-                gxp[geo.tap(i, j)] += part.reshape(c, n, *geo.out_hw)
+            window = geo.window(gxp, i, j)
+            window += part.reshape(window.shape)
     gx = np.empty((n, c, *geo.in_hw), gy.dtype)
-    np.copyto(gx, gxp[geo.unpadded()].transpose(1, 0, 2, 3))
+    np.copyto(gx, geo.inside(gxp).transpose(1, 0, 2, 3))
     return gx
 
 
@@ -222,7 +245,7 @@ class ConvolutionBackward0(Node):
     saved_names = ("input", "weight")
 
     def backward(self, grad):
-        x, w = self.saved()
+        x, w, cols = self.saved()
         geo = self.geo
         need_x, need_w, need_b = _needs(self, 0), _needs(self, 1), _needs(self, 2)
         if isinstance(grad, Tensor):  # create_graph: differentiable formulas
@@ -236,7 +259,7 @@ class ConvolutionBackward0(Node):
         if need_x:
             gx = _from4d(_input_grad_arrays(gy, _to4d(w, geo.nd), geo, gmat), geo.nd)
         if need_w:
-            gw = _weight_shape(_weight_grad_arrays(_to4d(x, geo.nd), gy, geo, gmat), geo.nd)
+            gw = _weight_shape(_weight_grad_arrays(_to4d(x, geo.nd), gy, geo, gmat, cols), geo.nd)
         if need_b:
             gb = gmat.sum(1) if gmat is not None else gy.sum((0, 2, 3))
         return gx, gw, gb
@@ -276,17 +299,19 @@ class _WeightGradBackward(Node):
 def _conv(x, w, geo, b=None):
     """The convolution (arrays or Tensors of the op's own rank); records ConvolutionBackward0 for Tensors."""
     if not isinstance(x, Tensor) and not isinstance(w, Tensor):
-        return _from4d(_forward_arrays(_to4d(x, geo.nd), _to4d(w, geo.nd), b, geo), geo.nd)
+        return _from4d(_forward_arrays(_to4d(x, geo.nd), _to4d(w, geo.nd), b, geo)[0], geo.nd)
     x, w, b = _as_tensors(x, w, b)
     needs_grad = state.enabled and (
         x._requires_grad or w._requires_grad or (b is not None and b._requires_grad)
     )
-    data = _forward_arrays(_to4d(x._data, geo.nd), _to4d(w._data, geo.nd), None if b is None else b._data, geo)
+    data, cols = _forward_arrays(_to4d(x._data, geo.nd), _to4d(w._data, geo.nd), None if b is None else b._data,
+                                 geo)
     out = _make(_from4d(data, geo.nd))
     if needs_grad:
         node = _record(out, ConvolutionBackward0((x, w, b)))
         node.geo = geo
-        node.save(x if w._requires_grad else None, w if x._requires_grad else None)
+        keep = w._requires_grad and cols is not None  # the im2col matrix serves grad_weight
+        node.save(x if w._requires_grad else None, w if x._requires_grad else None, _make(cols) if keep else None)
     return out
 
 

@@ -3,10 +3,11 @@
 Inputs are ``(N, C, H, W)`` or unbatched ``(C, H, W)``; the leading dimensions are flattened into one batch of
 planes ``(B, H, W)`` for the numpy kernels (no Python loop over planes or output pixels).
 
-- ``max_pool2d`` copies the windows tap-major (``(kh*kw, B*Ho*Wo)``, one contiguous row per kernel tap) and
-  takes a running maximum over the taps, remembering the first tap that holds it (PyTorch's rule for ties; a
-  NaN wins, the last one if several). Its backward scatters the gradient to those positions: a plain indexed
-  store when windows cannot overlap, ``np.add.at`` when they can.
+- ``max_pool2d`` takes a running maximum over the kernel taps, each tap a strided ``(B, Ho, Wo)`` view of the
+  input (no copy), then (only when a gradient or the indices are asked for) finds the first tap that holds
+  each maximum (PyTorch's rule for ties; a NaN wins, the last one if several) and keeps it as one byte per
+  output. Its backward writes ``grad * (tap == t)`` into tap ``t``'s strided view of the input gradient, one
+  tap at a time (an add instead of a write when windows overlap): no index arrays, no scatter.
 - ``avg_pool2d`` sums the taps separably (along the width, then the height) on strided views and divides by
   each window's count; its backward spreads the gradient back the same way.
 - ``adaptive_avg_pool2d`` is ``A_h @ x @ A_w.T`` with two small averaging matrices (windows
@@ -17,10 +18,7 @@ adjoint; the adjoint's backward applies the map again. Both directions take arra
 ``create_graph=True`` works to any order.
 """
 
-import math
-
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from nnkit.autograd.grad_mode import state
 from nnkit.autograd.node import Node
@@ -132,13 +130,22 @@ def _planes(a):
     return a.reshape(-1, *a.shape[-2:])
 
 
-def _padded(x, geo, fill):
-    """``(B, H, W)`` planes padded to cover every window: top/left by the padding, bottom/right as needed."""
+def _padded_hw(geo):
+    """Size of the input planes padded to cover every window: top/left by the padding, bottom/right as needed."""
+    (h, w), (ph, pw), (eh, ew) = geo.in_hw, geo.padding, geo.extent
+    return ph + max(h, eh - ph), pw + max(w, ew - pw)
+
+
+def _unpadded(geo):
+    """Index of the input inside padded ``(B, Hp, Wp)`` planes."""
     (h, w), (ph, pw) = geo.in_hw, geo.padding
-    eh, ew = geo.extent
-    bottom, right = max(eh - ph - h, 0), max(ew - pw - w, 0)
-    xp = np.full((x.shape[0], ph + h + bottom, pw + w + right), fill, x.dtype)
-    xp[:, ph:ph + h, pw:pw + w] = x
+    return slice(None), slice(ph, ph + h), slice(pw, pw + w)
+
+
+def _padded(x, geo, fill):
+    """``(B, H, W)`` planes padded with ``fill`` to cover every window (see ``_padded_hw``)."""
+    xp = np.full((x.shape[0], *_padded_hw(geo)), fill, x.dtype)
+    xp[_unpadded(geo)] = x
     return xp
 
 
@@ -146,6 +153,12 @@ def _tap_slices(geo, i, j):
     """Rows and columns of the padded input that kernel tap (i, j) reads, one per output pixel."""
     (ho, wo), (sh, sw), (dh, dw) = geo.out_hw, geo.stride, geo.dilation
     return (slice(i * dh, i * dh + sh * (ho - 1) + 1, sh), slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
+
+
+def _tap_views(planes, geo):
+    """For each kernel tap (row-major): the ``(B, Ho, Wo)`` strided view of what it reads in padded planes."""
+    kh, kw = geo.kernel
+    return [planes[(slice(None),) + _tap_slices(geo, i, j)] for i in range(kh) for j in range(kw)]
 
 
 # -- fixed linear maps and their nodes ----------------------------------------------------------------------------
@@ -211,58 +224,46 @@ def _fill_value(dtype):
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
-def _max_pool_arrays(x, geo):
-    """(max, tap) of ``(B, H, W)`` planes: the maximum of each window, ``(B, Ho, Wo)``, and the kernel tap
-    ``i * kw + j`` that holds it, flat (uint8, or int32 for kernels of 256 taps or more)."""
-    b = x.shape[0]
-    (ho, wo), (kh, kw) = geo.out_hw, geo.kernel
-    (sh, sw), (dh, dw), (ph, pw) = geo.stride, geo.dilation, geo.padding
-    kk = kh * kw
+def _max_pool_arrays(x, geo, need_tap):
+    """(max, tap) of ``(B, H, W)`` planes: the maximum of each window, ``(B, Ho, Wo)``, and (if ``need_tap``) the
+    kernel tap ``i * kw + j`` that holds it (uint8, or int32 for kernels of 256 taps or more), else None."""
     fill = _fill_value(x.dtype)
-    xp = x if geo.plain else _padded(x, geo, fill)
-    s_b, s_h, s_w = xp.strides
-    taps = np.empty((kh, kw, b, ho, wo), x.dtype)
-    np.copyto(taps, as_strided(xp, (kh, kw, b, ho, wo), (dh * s_h, dw * s_w, s_b, sh * s_h, sw * s_w),
-                               writeable=False))
-    taps = taps.reshape(kk, -1)
-    if kk == 1:
-        out, tap = taps[0], np.zeros(taps.shape[1], np.uint8)
-    else:
-        tap = (taps[1] > taps[0]).view(np.uint8)  # strictly greater: the first of equal maxima keeps the index
-        out = np.maximum(taps[0], taps[1])
-        if kk >= 256:
-            tap = tap.astype(np.int32)
-        for t in range(2, kk):
-            later = taps[t] > out
-            np.maximum(out, taps[t], out=out)
-            np.maximum(tap, later * tap.dtype.type(t), out=tap)
+    views = _tap_views(x if geo.plain else _padded(x, geo, fill), geo)
+    out = views[0].copy()
+    for view in views[1:]:
+        np.maximum(out, view, out=out)
+    if not need_tap:
+        return out, None
+    # The first tap that holds the maximum (PyTorch's rule for ties) in Horner form over "tap t is not it":
+    # ne_0 * (1 + ne_1 * (1 + ... * (1 + ne_(kk-2)))), whole-array arithmetic instead of masked writes.
+    kk = len(views)
+    tap = np.zeros(out.shape, np.uint8 if kk < 256 else np.int32)
+    for t in range(kk - 2, -1, -1):
+        tap += 1
+        tap *= views[t] != out
     if x.dtype.kind == "f" and np.isnan(out).any():  # PyTorch: a NaN is the maximum (the last NaN of a window)
-        last_nan = np.full(out.shape, -1, np.int32)
-        for t in range(kk):
-            last_nan = np.where(np.isnan(taps[t]), t, last_nan)
-        tap = np.where(last_nan >= 0, last_nan, tap).astype(tap.dtype)
+        for t, view in enumerate(views):
+            np.putmask(tap, np.isnan(view), t)
     if not geo.plain:
         empty = out == fill  # all real values at the fill value: PyTorch points at the window's first real one
         if empty.any():
+            (ho, wo), kw = geo.out_hw, geo.kernel[1]
+            (sh, sw), (dh, dw), (ph, pw) = geo.stride, geo.dilation, geo.padding
             first_i = np.maximum(-(-(ph - np.arange(ho) * sh) // dh), 0)
             first_j = np.maximum(-(-(pw - np.arange(wo) * sw) // dw), 0)
-            first = np.broadcast_to(first_i[:, None] * kw + first_j, (b, ho, wo)).reshape(-1)
+            first = np.broadcast_to(first_i[:, None] * kw + first_j, out.shape)
             tap = np.where(empty, first, tap).astype(tap.dtype)
-    return out.reshape(b, ho, wo), tap.reshape(b, ho, wo)
+    return out, tap
 
 
-def _plane_index(tap, geo, flat=False):
-    """The flat index ``h * W + w`` in its plane of the input pixel each window's ``tap`` points at;
-    ``flat=True`` adds ``plane * H * W`` (an index into the whole input)."""
-    b = tap.shape[0]
-    (h, w), (ho, wo), kw = geo.in_hw, geo.out_hw, geo.kernel[1]
+def _plane_index(tap, geo):
+    """The flat index ``h * W + w`` in its plane of the input pixel each window's ``tap`` points at."""
+    w, (ho, wo), kw = geo.in_hw[1], geo.out_hw, geo.kernel[1]
     (sh, sw), (dh, dw), (ph, pw) = geo.stride, geo.dilation, geo.padding
     index = (tap // kw).astype(np.int64)
     index *= dh * w - kw * dw  # row * dh * w + col * dw, with col = tap - row * kw
     index += tap if dw == 1 else tap * np.int64(dw)
     index += (np.arange(ho) * sh - ph)[:, None] * w + (np.arange(wo) * sw - pw)
-    if flat:
-        index += (np.arange(b) * (h * w))[:, None, None]
     return index
 
 
@@ -277,18 +278,23 @@ class _MaxPoolMap:
         self.geo, self.tap = geo, tap
 
     def forward(self, x):
-        flat = _plane_index(self.tap, self.geo, flat=True).reshape(-1)
-        return np.ascontiguousarray(x).reshape(-1)[flat].reshape(self.geo.out_shape())
+        geo = self.geo
+        planes = _planes(x)
+        out = np.zeros(self.tap.shape, x.dtype)
+        for t, view in enumerate(_tap_views(planes if geo.plain else _padded(planes, geo, 0), geo)):
+            np.copyto(out, view, where=self.tap == t)
+        return out.reshape(geo.out_shape())
 
     def adjoint(self, grad):
-        flat = _plane_index(self.tap, self.geo, flat=True).reshape(-1)
-        gx = np.zeros(math.prod(self.geo.shape), grad.dtype)
-        values = np.ascontiguousarray(grad).reshape(-1)
-        if self.geo.overlapping:
-            np.add.at(gx, flat, values)
-        else:
-            gx[flat] = values
-        return gx.reshape(self.geo.shape)
+        geo = self.geo
+        g = _planes(grad)
+        gxp = np.zeros((g.shape[0], *_padded_hw(geo)), grad.dtype)
+        for t, target in enumerate(_tap_views(gxp, geo)):
+            if geo.overlapping:
+                target += g * (self.tap == t)
+            else:  # each input pixel is in one window at most: write, no read
+                np.multiply(g, self.tap == t, out=target)
+        return np.ascontiguousarray(gxp[_unpadded(geo)]).reshape(geo.shape)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -319,7 +325,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     data = input._data
     if data.dtype.kind == "b":
         raise RuntimeError('"max_pool2d" not implemented for \'Bool\' (convert the input with .float())')
-    values, tap = _max_pool_arrays(_planes(data), geo)
+    need_tap = return_indices or (input._requires_grad and state.enabled)
+    values, tap = _max_pool_arrays(_planes(data), geo, need_tap)
     out_shape = geo.out_shape()
     out = _make(values.reshape(out_shape))
     indices = _make(_plane_index(tap, geo).reshape(out_shape)) if return_indices else None
@@ -379,19 +386,18 @@ class _AvgPoolMap:
 
     def adjoint(self, grad):
         geo = self.geo
-        (kh, kw), (ph, pw), (h, w) = geo.kernel, geo.padding, geo.in_hw
+        kh, kw = geo.kernel
         with np.errstate(invalid="ignore", divide="ignore"):
             g = (_planes(grad) / self.divisor).astype(grad.dtype, copy=False)
         b = g.shape[0]
-        eh, ew = geo.extent
-        hp, wp = max(eh, ph + h), max(ew, pw + w)
+        hp, wp = _padded_hw(geo)
         rows = np.zeros((b, hp, geo.out_hw[1]), grad.dtype)
         for i in range(kh):
             rows[:, _tap_slices(geo, i, 0)[0], :] += g
         gxp = np.zeros((b, hp, wp), grad.dtype)
         for j in range(kw):
             gxp[:, :, _tap_slices(geo, 0, j)[1]] += rows
-        return np.ascontiguousarray(gxp[:, ph:ph + h, pw:pw + w]).reshape(geo.shape)
+        return np.ascontiguousarray(gxp[_unpadded(geo)]).reshape(geo.shape)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
