@@ -119,9 +119,12 @@ class AdamW(Adam):
             group["decoupled_weight_decay"] = True
 
 
-def _lerp_(start, end, weight):
-    """``start += weight * (end - start)`` in place, evaluated as PyTorch's lerp (exact at weight 0 and 1)."""
-    diff = end - start
+def _lerp_(start, end, weight, scratch):
+    """``start += weight * (end - start)`` in place, evaluated as PyTorch's lerp (exact at weight 0 and 1).
+
+    ``scratch``: an array of ``start``'s shape for the difference.
+    """
+    diff = np.subtract(end, start, out=scratch)
     if abs(weight) < 0.5:
         diff *= weight
         start += diff
@@ -157,26 +160,27 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, 
     """
     for i, (p, grad) in enumerate(zip(params, grads)):
         m, v, step_t = exp_avgs[i], exp_avg_sqs[i], state_steps[i]
-        g = -grad if maximize else grad  # g may alias the gradient: never written in place below
         step_t += 1
         step = float(step_t)
-        if weight_decay != 0:
-            if decoupled_weight_decay:
+        if weight_decay != 0 and not decoupled_weight_decay:
+            g = p * weight_decay  # then +-grad: exactly g + weight_decay * p, in one new array
+            g = np.subtract(g, grad, out=g) if maximize else np.add(g, grad, out=g)
+        else:
+            g = -grad if maximize else grad  # g may alias the gradient: never written in place below
+            if weight_decay != 0:
                 p *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * p
-        _lerp_(m, g, 1 - beta1)
+        scratch = np.empty_like(p)  # the one temporary: each stage below reuses it
+        _lerp_(m, g, 1 - beta1, scratch)
         v *= beta2
-        sq = g * (1 - beta2)
+        sq = np.multiply(g, 1 - beta2, out=scratch)
         sq *= g
         v += sq
         bias_correction1 = 1 - beta1**step
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
         if amsgrad:
             np.maximum(max_exp_avg_sqs[i], v, out=max_exp_avg_sqs[i])
-            denom = np.sqrt(max_exp_avg_sqs[i])
-        else:
-            denom = np.sqrt(v)
+            v = max_exp_avg_sqs[i]
+        denom = np.sqrt(v, out=scratch)
         denom /= bias_correction2_sqrt
         denom += eps
         np.divide(m, denom, out=denom)

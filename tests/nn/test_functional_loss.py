@@ -199,6 +199,21 @@ for r in REDUCTIONS:
                lambda x, t, w, r=r: nll_ref(x, t, w, reduction=r), class_inputs((5, 3), weight=True, ignore=True),
                diff=(0,), torch_fn=lambda x, t, w, r=r: torch_F().nll_loss(x, t, w, reduction=r),
                grad_fn="NllLossBackward0"),
+        # a weight and no ignored target: the unmasked path, which keeps the per-position weights only
+        OpSpec(f"nll_weight_{r}", lambda x, t, w, r=r: F.nll_loss(x, t, w, reduction=r),
+               lambda x, t, w, r=r: nll_ref(x, t, w, reduction=r), class_inputs((5, 3), weight=True),
+               diff=(0,), torch_fn=lambda x, t, w, r=r: torch_F().nll_loss(x, t, w, reduction=r),
+               grad_fn="NllLossBackward0"),
+        OpSpec(f"ce_weight_{r}", lambda x, t, w, r=r: F.cross_entropy(x, t, w, reduction=r),
+               lambda x, t, w, r=r: ce_ref(x, t, w, reduction=r), class_inputs((5, 3), weight=True),
+               diff=(0,), torch_fn=lambda x, t, w, r=r: torch_F().cross_entropy(x, t, w, reduction=r),
+               grad_fn="NllLossBackward0"),
+        OpSpec(f"ce_spatial_weight_smoothing_{r}",
+               lambda x, t, w, r=r: F.cross_entropy(x, t, w, reduction=r, label_smoothing=0.2),
+               lambda x, t, w, r=r: ce_ref(x, t, w, reduction=r, eps=0.2), class_inputs((2, 3, 2, 2), weight=True),
+               diff=(0,), torch_fn=lambda x, t, w, r=r: torch_F().cross_entropy(x, t, w, reduction=r,
+                                                                                label_smoothing=0.2),
+               grad_fn="AddBackward0"),
         OpSpec(f"nll_spatial_{r}", lambda x, t, w, r=r: F.nll_loss(x, t, w, reduction=r),
                lambda x, t, w, r=r: nll_ref(x, t, w, reduction=r),
                class_inputs((2, 3, 2, 2), weight=True, ignore=True), diff=(0,),
@@ -370,6 +385,58 @@ def test_ignore_index_and_all_ignored():
         loss.backward()
         np.testing.assert_array_equal(x.grad.numpy(), 0.0)
     assert F.nll_loss(x, nk.tensor([-100, -100]), reduction="sum").item() == 0.0
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(6, 4), (2, 4, 3)])
+def test_masked_and_unmasked_paths_agree(reduction, shape):
+    # ignore_index inside [0, C) takes the masked path even when no target hits it; -100 (no target ignored)
+    # takes the unmasked one. Both must give the same losses and gradients.
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape)
+    t = nk.tensor(rng.integers(0, 3, (shape[0],) + shape[2:]))  # class 3 never occurs
+    w = f64(rng.uniform(0.5, 2.0, shape[1]))
+    calls = [
+        lambda x, ii: F.cross_entropy(x, t, reduction=reduction, ignore_index=ii),
+        lambda x, ii: F.cross_entropy(x, t, w, reduction=reduction, ignore_index=ii, label_smoothing=0.1),
+        lambda x, ii: F.nll_loss(x, t, w, reduction=reduction, ignore_index=ii),
+    ]
+    for call in calls:
+        results = []
+        for ignore_index in (-100, 3):
+            xt = f64(x, requires_grad=True)
+            loss = call(xt, ignore_index)
+            loss.sum().backward()
+            results.append((loss.detach().numpy(), xt.grad.numpy()))
+        np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-13)
+        np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-13, atol=1e-16)
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+def test_class_losses_of_a_non_contiguous_input(label_smoothing):
+    # targets are picked and their gradient placed through flat indices into C-order arrays
+    rng = np.random.default_rng(1)
+    a, t = rng.standard_normal((5, 6)), rng.integers(0, 5, 6)
+    losses = [(lambda x: F.cross_entropy(x.t(), nk.tensor(t), reduction="none", label_smoothing=label_smoothing),
+               ce_ref(a.T, t, reduction="none", eps=label_smoothing))]
+    if not label_smoothing:
+        losses.append((lambda x: F.nll_loss(x.t(), nk.tensor(t), reduction="none"), nll_ref(a.T, t, reduction="none")))
+    for fn, expected in losses:
+        x = f64(a, requires_grad=True)
+        np.testing.assert_allclose(fn(x).detach().numpy(), expected, rtol=1e-12)
+        assert gradcheck(fn, (x,))
+        assert gradgradcheck(fn, (x,))
+
+
+def test_empty_batch():
+    # PyTorch: 'mean' of no positions is nan (0 / 0), 'sum' is 0, the gradient is empty
+    x = nk.zeros(0, 3, requires_grad=True)
+    t = nk.tensor(np.zeros(0, np.int64))
+    assert np.isnan(F.cross_entropy(x, t).item())
+    loss = F.cross_entropy(x, t, reduction="sum")
+    assert loss.item() == 0.0
+    loss.backward()
+    assert x.grad.shape == (0, 3)
 
 
 def test_target_gradients():

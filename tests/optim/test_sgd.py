@@ -69,6 +69,24 @@ def test_trajectory_matches_torch(config, dtype):
     assert_trajectories_close(ours, run_torch(torch, "SGD", config, starts), **tol)
 
 
+@pytest.mark.parametrize("config", [CONFIGS[1], CONFIGS[5], CONFIGS[9]],
+                         ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
+def test_large_parameters_match_the_published_rule(config):
+    # more elements than the update's cache block: a C-ordered parameter is updated block by block (the last
+    # block partial), a Fortran-ordered one in one piece
+    rng = np.random.default_rng(3)
+    starts = [rng.standard_normal((300, 301)), np.asfortranarray(rng.standard_normal((301, 300)))]
+    params = [nk.from_numpy(s.copy(order="K")).requires_grad_() for s in starts]
+    assert not params[1].detach().numpy().flags.c_contiguous
+    opt = SGD(params, **config)
+    for t in range(STEPS):
+        for k, p in enumerate(params):
+            p.grad = nk.from_numpy(grad_at(p.detach().numpy(), t, k))
+        opt.step()
+    for p, expected in zip(params, sgd_reference(starts, **config)[-1]):
+        np.testing.assert_allclose(p.detach().numpy(), expected, rtol=1e-12, atol=1e-13)
+
+
 def test_first_step_uses_the_gradient_as_buffer_without_dampening():
     p = nk.tensor([1.0, 2.0], requires_grad=True)
     opt = SGD([p], lr=0.5, momentum=0.9, dampening=0.5)

@@ -10,6 +10,7 @@ PyTorch's last op (``MeanBackward0``, ``AddBackward0``, ...). Backward formulas 
 that accept numpy arrays too, so they run on arrays in plain backward and on Tensors under ``create_graph``.
 """
 
+import math
 import warnings
 
 import numpy as np
@@ -616,7 +617,13 @@ def _check_weight_dtype(w, x, op):
 
 
 def _target_weights(t, w, ignore_index, n_classes, dtype):
-    """(valid mask, target with ignored entries set to 0, each position's weight: 0 where ignored)."""
+    """(valid mask, target with ignored entries set to 0, each position's weight: 0 where ignored).
+
+    When every target is a class and none is ignored (the common case) the mask is None and so is the weight
+    without a class weight (every weight is 1): no mask is built or applied.
+    """
+    if t.size and not 0 <= ignore_index < n_classes and 0 <= t.min() and t.max() < n_classes:
+        return None, t, None if w is None else w[t]
     valid = t != ignore_index
     bad = valid & ((t < 0) | (t >= n_classes))
     if bad.any():
@@ -630,18 +637,33 @@ def _target_weights(t, w, ignore_index, n_classes, dtype):
 
 
 def _index_targets(x, target, weight, ignore_index, n_classes, op):
-    """The checked class weight array (or None) and ``_target_weights`` of an index ``target`` of input ``x``."""
+    """(class weight array or None, valid mask, target index, per-position weight) of an index ``target`` of
+    input ``x``, checked; see ``_target_weights`` (None mask / weight) and ``_target_index``."""
     _index_target(x, target._data, op)
     t = _index_array(target._data, x.ndim)
     w = _class_weight(weight, x, n_classes, "nll_loss_forward")
     _check_weight_dtype(w, x, op)
-    return (w,) + _target_weights(t, w, ignore_index, n_classes, x.dtype)
+    valid, t_safe, w_t = _target_weights(t, w, ignore_index, n_classes, x.dtype)
+    return w, valid, _target_index(t_safe, n_classes), w_t
 
 
-def _one_hot(t_safe, axis, n_classes, ndim):
-    """Bool mask of the input's shape: True at each position's target class."""
-    classes = np.arange(n_classes).reshape((n_classes,) + (1,) * (ndim - axis - 1))
-    return np.expand_dims(t_safe, axis) == classes
+def _target_index(t, n_classes):
+    """Each position's target class as an index into the flattened (C-order) input, shaped as the positions.
+
+    One flat index array picks (``a.reshape(-1)[index]``) several times faster than a tuple of index arrays.
+    """
+    if t.ndim == 0:
+        return t
+    inner = math.prod(t.shape[1:])  # positions per sample: 1 for (N, C), d1 * d2 * ... for (N, C, d1, ...)
+    index = np.arange(t.shape[0]) * (n_classes * inner)
+    if t.ndim == 1:
+        return index + t
+    return (index[:, None] + np.arange(inner)).reshape(t.shape) + t * inner
+
+
+def _mask(loss, valid):
+    """``loss`` with 0 at ignored positions (``valid`` None: none is ignored)."""
+    return loss if valid is None else np.where(valid, loss, 0)
 
 
 def _along_class(a, axis, ndim):
@@ -661,7 +683,7 @@ def _softmax_parts(x, axis):
 
 def _reduce_by_weight(loss, reduction, w_t):
     """``_reduce`` where 'mean' divides by the summed weight of the targets not ignored (nan if it is 0)."""
-    if reduction != "mean":
+    if reduction != "mean" or w_t is None:  # w_t None: every weight is 1
         return _reduce(loss, reduction)
     total_w = w_t.sum()
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -671,22 +693,49 @@ def _reduce_by_weight(loss, reduction, w_t):
 
 
 class _ClassLossBackward(_LossBackward):
-    __slots__ = ("axis", "ndim", "n_classes", "ignore_index", "dtype", "label_smoothing")
+    """Shared state of the class losses. With an index target, ``index``, ``valid`` and ``w_t`` are the target
+    index, valid mask and per-position weight found in forward (see ``_index_targets``); the target itself is
+    saved too, so that an in-place change of it is caught."""
+
+    __slots__ = ("axis", "ndim", "n_classes", "dtype", "label_smoothing", "index", "valid", "w_t")
 
     def per_position(self, grad):
-        """The gradient of each position's loss, with a unit class axis so it broadcasts over the classes."""
+        """The gradient reaching each position's loss (a scalar for 'mean' and 'sum')."""
         if self.divisor is None:
-            shape = grad.shape
-            return grad.reshape(shape[:self.axis] + (1,) + shape[self.axis:])
+            return grad
         return grad / self.divisor if self.divisor != 1 else grad
 
-    def constants(self, target, weight):
-        """(valid mask, one-hot mask, per-position weight) with a unit class axis, from the saved target."""
-        t = _index_array(_arr(target), self.ndim)
-        w = None if weight is None else _arr(weight)
-        valid, t_safe, w_t = _target_weights(t, w, self.ignore_index, self.n_classes, self.dtype)
-        hot = _one_hot(t_safe, self.axis, self.n_classes, self.ndim)
-        return np.expand_dims(valid, self.axis), hot, np.expand_dims(w_t, self.axis)
+    def weighted(self, grad):
+        """The per-position gradient times the target's weight: d loss / d (-logp[t]), as ``nll_loss``."""
+        g = self.per_position(grad)
+        return g if self.w_t is None else g * self.w_t
+
+    def with_class_axis(self, v):
+        """A per-position value (or a scalar) with a unit class axis, so it broadcasts over the classes."""
+        if v.ndim == 0:
+            return v
+        shape = v.shape
+        return v.reshape(shape[:self.axis] + (1,) + shape[self.axis:])
+
+    def minus_at_target(self, out, v):
+        """``out - v`` at each position's target class (``v`` per position; ``out`` None stands for zeros).
+
+        In place on an array: one indexed subtraction. Under create_graph (Tensors) out of place, through a
+        one-hot mask, so the result is differentiable.
+        """
+        if isinstance(out, Tensor) or isinstance(v, Tensor):
+            hot = np.zeros(self.input_shape(), bool)
+            hot.reshape(-1)[self.index] = True
+            v = hot * self.with_class_axis(v)
+            return -v if out is None else out - v
+        out = np.zeros(self.input_shape(), self.dtype) if out is None else np.ascontiguousarray(out)
+        flat = out.reshape(-1)  # a view: out is C-contiguous
+        flat[self.index] -= v
+        return out
+
+    def input_shape(self):
+        """The shape of the loss's input (and of its gradient)."""
+        return self.shape[:self.axis] + (self.n_classes,) + self.shape[self.axis:]
 
     def nll_name(self):
         """PyTorch's node for nll_loss: 2-D kernel for spatial inputs, and a final view for 3-D/5-D+ 'none'."""
@@ -695,11 +744,11 @@ class _ClassLossBackward(_LossBackward):
         return "ViewBackward0" if self.ndim != 4 and self.reduction == "none" else "NllLoss2DBackward0"
 
 
-def _class_node(node_class, input, inputs, axis, ignore_index, label_smoothing):
+def _class_node(node_class, input, inputs, axis, label_smoothing, index=None, valid=None, w_t=None):
     node = node_class(inputs)
     x = input._data
     node.axis, node.ndim, node.n_classes, node.dtype = axis, x.ndim, x.shape[axis], x.dtype
-    node.ignore_index, node.label_smoothing = ignore_index, label_smoothing
+    node.label_smoothing, node.index, node.valid, node.w_t = label_smoothing, index, valid, w_t
     return node
 
 
@@ -713,10 +762,9 @@ class NllLossBackward(_ClassLossBackward):
         return self.nll_name()
 
     def backward(self, grad):
-        target, weight = self.saved()
-        _, hot, w_t = self.constants(target, weight)
+        self.saved()  # the target and weight: checked for in-place changes
         # d/dx[c] = -w[t] where c is the target class (0 where ignored)
-        return (self.per_position(grad) * (-w_t * hot),)
+        return (self.minus_at_target(None, self.weighted(grad)),)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
@@ -742,13 +790,13 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     axis = _class_axis(input, target, op)
     x = input._data
     n_classes = x.shape[axis]
-    w, valid, t_safe, w_t = _index_targets(x, target, weight, ignore_index, n_classes, op)
-    picked = np.take_along_axis(x, np.expand_dims(t_safe, axis), axis).squeeze(axis)
-    loss = np.where(valid, -picked * w_t, 0).astype(x.dtype, copy=False)
+    w, valid, index, w_t = _index_targets(x, target, weight, ignore_index, n_classes, op)
+    loss = -x.reshape(-1)[index]
+    loss = _mask(loss if w_t is None else loss * w_t, valid).astype(x.dtype, copy=False)
     value, divisor = _reduce_by_weight(loss, reduction, w_t)
     out = _output(value, x.dtype)
     if _requires_grad(input):
-        node = _class_node(NllLossBackward, input, (input,), axis, ignore_index, 0.0)
+        node = _class_node(NllLossBackward, input, (input,), axis, 0.0, index, valid, w_t)
         _attach(out, node, reduction, loss.shape, divisor, target, weight)
     return out
 
@@ -763,21 +811,24 @@ class CrossEntropyIndexBackward(_ClassLossBackward):
         return "AddBackward0" if self.label_smoothing else self.nll_name()
 
     def backward(self, grad):
-        x, p, target, weight = self.saved()
+        x, p, _, weight = self.saved()  # the target is saved only to catch in-place changes of it
         if isinstance(x, Tensor):  # create_graph: the softmax must itself be differentiable
             p = rd.softmax(x, self.axis)
-        valid, hot, w_t = self.constants(target, weight)
         eps = self.label_smoothing
         # Per position, loss = -a logp[t] - b sum_c w[c] logp[c] with a = (1-eps) w[t], b = (eps/C) [not ignored];
-        # d logp[c] / dx[k] = [c == k] - p[k], so d/dx[k] = p[k] (a + b sum_c w[c]) - a [k == t] - b w[k].
-        g = self.per_position(grad)
+        # d logp[c] / dx[k] = [c == k] - p[k], so d/dx[k] = g (p[k] (a + b sum_c w[c]) - a [k == t] - b w[k]).
+        # The scalar (or per-position) factors are formed first: two full-size ops without smoothing.
+        ga = self.weighted(grad)
         if not eps:
-            return ((p - hot) * (g * w_t),)  # the scalar (or per-position) factors first: fewer full-size ops
-        a = (1 - eps) * w_t
-        b = (eps / self.n_classes) * valid.astype(self.dtype)
-        w = None if weight is None else _along_class(_arr(weight), self.axis, self.ndim)
-        total = self.n_classes if w is None else _arr(weight).sum()
-        return (g * (p * (a + b * total) - (a * hot + (b if w is None else b * w))),)
+            return (self.minus_at_target(p * self.with_class_axis(ga), ga),)
+        ga = ga * (1 - eps)
+        gb = self.per_position(grad) * (eps / self.n_classes)
+        if self.valid is not None:
+            gb = gb * self.valid.astype(self.dtype)
+        total = self.n_classes if weight is None else _arr(weight).sum()
+        gx = self.minus_at_target(p * self.with_class_axis(ga + gb * total), ga)
+        gb = self.with_class_axis(gb)
+        return (gx - (gb if weight is None else gb * _along_class(_arr(weight), self.axis, self.ndim)),)
 
 
 class CrossEntropyProbsBackward(_ClassLossBackward):
@@ -795,7 +846,7 @@ class CrossEntropyProbsBackward(_ClassLossBackward):
             logp = rd.log_softmax(x, self.axis)
         w = None if weight is None else _along_class(weight, self.axis, self.ndim)
         eps = self.label_smoothing
-        g = self.per_position(grad)
+        g = self.with_class_axis(self.per_position(grad))
         # loss = -sum_c w[c] s[c] logp[c] per position, with s = (1-eps) t + eps/C
         s = (1 - eps) * t + eps / self.n_classes if eps else t
         gx = gt = gw = None
@@ -848,25 +899,27 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_smoothing, axis)
     x = input._data
     n_classes = x.shape[axis]
-    w, valid, t_safe, w_t = _index_targets(x, target, weight, ignore_index, n_classes, op)
+    w, valid, index, w_t = _index_targets(x, target, weight, ignore_index, n_classes, op)
     shifted, e, total = _softmax_parts(x, axis)
-    log_total = np.log(total)
-    # Only the target's log-probability is formed, not the whole log_softmax.
-    picked = np.take_along_axis(shifted, np.expand_dims(t_safe, axis), axis) - log_total
-    loss = np.where(valid, -picked.squeeze(axis) * w_t, 0)
+    log_total = np.log(total).squeeze(axis)
+    # Only the target's log-probability is formed, not the whole log_softmax: -logp[t] = log_total - shifted[t].
+    loss = log_total - shifted.reshape(-1)[index]
+    if w_t is not None:
+        loss *= w_t
     if label_smoothing:
-        # sum_c w[c] logp[c] = sum_c w[c] shifted[c] - log_total sum_c w[c]
+        # -sum_c w[c] logp[c] = log_total sum_c w[c] - sum_c w[c] shifted[c]
         if w is None:
-            smooth = n_classes * log_total - shifted.sum(axis=axis, keepdims=True)
+            smooth = n_classes * log_total - shifted.sum(axis=axis)
         else:
-            smooth = w.sum() * log_total - (shifted * _along_class(w, axis, x.ndim)).sum(axis=axis, keepdims=True)
-        loss = (1 - label_smoothing) * loss + (label_smoothing / n_classes) * np.where(valid, smooth.squeeze(axis), 0)
-    loss = loss.astype(x.dtype, copy=False)
+            smooth = w.sum() * log_total - (shifted * _along_class(w, axis, x.ndim)).sum(axis=axis)
+        loss = (1 - label_smoothing) * loss + (label_smoothing / n_classes) * smooth
+    loss = _mask(loss, valid).astype(x.dtype, copy=False)
     value, divisor = _reduce_by_weight(loss, reduction, w_t)
     out = _output(value, x.dtype)
     if _requires_grad(input):
-        node = _class_node(CrossEntropyIndexBackward, input, (input,), axis, ignore_index, label_smoothing)
-        _attach(out, node, reduction, loss.shape, divisor, input, _make(e / total), target, weight)
+        node = _class_node(CrossEntropyIndexBackward, input, (input,), axis, label_smoothing, index, valid, w_t)
+        e /= total  # the softmax, kept for backward
+        _attach(out, node, reduction, loss.shape, divisor, input, _make(e), target, weight)
     return out
 
 
@@ -895,7 +948,6 @@ def _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_s
     value, divisor = _reduce(loss, reduction)
     out = _output(value, x.dtype)
     if _requires_grad(input, target, weight):
-        node = _class_node(CrossEntropyProbsBackward, input, (input, target, weight), axis, ignore_index,
-                           label_smoothing)
+        node = _class_node(CrossEntropyProbsBackward, input, (input, target, weight), axis, label_smoothing)
         _attach(out, node, reduction, loss.shape, divisor, input, target, _make(logp), weight)
     return out
