@@ -9,14 +9,21 @@ import traceback
 
 import numpy as np
 
-from nnkit.autograd.grad_mode import _ModeContext, state
+from nnkit.autograd.grad_mode import _ModeContext
 
 __all__ = ["set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled"]
 
+enabled = False  # read by Node.__init__ and the engine; set only by the managers below
+
 
 def is_anomaly_enabled():
-    """True if anomaly detection is on in this thread."""
-    return state.anomaly
+    """True if anomaly detection is on."""
+    return enabled
+
+
+def _set(mode):
+    global enabled
+    enabled = mode
 
 
 class set_detect_anomaly(_ModeContext):
@@ -27,15 +34,15 @@ class set_detect_anomaly(_ModeContext):
     """
 
     def __init__(self, mode, check_nan=True):
-        self.prev = state.anomaly
+        self.prev = enabled
         self.mode = bool(mode)
-        state.anomaly = self.mode
+        _set(self.mode)
 
     def __enter__(self):
         pass
 
     def __exit__(self, *exc):
-        state.anomaly = self.prev
+        _set(self.prev)
 
 
 class detect_anomaly(_ModeContext):
@@ -45,11 +52,11 @@ class detect_anomaly(_ModeContext):
         pass
 
     def __enter__(self):
-        self.prev = state.anomaly
-        state.anomaly = True
+        self.prev = enabled
+        _set(True)
 
     def __exit__(self, *exc):
-        state.anomaly = self.prev
+        _set(self.prev)
 
 
 def forward_trace():

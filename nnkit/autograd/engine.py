@@ -10,6 +10,7 @@ unless ``retain_graph``; gradients are dropped as soon as they are consumed.
 
 import numpy as np
 
+from nnkit.autograd import anomaly
 from nnkit.autograd.grad_mode import state
 from nnkit.autograd.node import AccumulateGrad, accumulator
 from nnkit.tensor import Tensor, _make
@@ -81,29 +82,38 @@ def _edge(t):
 def _discover(roots, with_parents):
     """Count each reachable node's incoming edges; with ``with_parents``, also list the nodes they come from."""
     deps = {}
-    parents = {} if with_parents else None
     stack = []
     for node, _ in roots:
         if node not in deps:
             deps[node] = 0
             stack.append(node)
-            if with_parents:
-                parents[node] = []
-    while stack:
+    if with_parents:
+        parents = {node: [] for node in deps}
+        while stack:
+            node = stack.pop()
+            for child, _ in node.next_functions:
+                if child is None:
+                    continue
+                if child in deps:
+                    deps[child] += 1
+                else:
+                    deps[child] = 1
+                    parents[child] = []
+                    stack.append(child)
+                parents[child].append(node)
+        return deps, parents
+    get = deps.get
+    while stack:  # the same walk without parents: it runs on every backward, so it is kept lean
         node = stack.pop()
         for child, _ in node.next_functions:
-            if child is None:
-                continue
-            if child in deps:
-                deps[child] += 1
-            else:
-                deps[child] = 1
-                stack.append(child)
-                if with_parents:
-                    parents[child] = []
-            if with_parents:
-                parents[child].append(node)
-    return deps, parents
+            if child is not None:
+                n = get(child)
+                if n is None:
+                    deps[child] = 1
+                    stack.append(child)
+                else:
+                    deps[child] = n + 1
+    return deps, None
 
 
 def _needed(parents, targets):
@@ -149,6 +159,21 @@ def _run_hooks(hooks, g, create_graph):
     return t if create_graph else t._data
 
 
+class _Run:
+    """The settings and bookkeeping of one backward run, for the per-node steps of the general path."""
+
+    __slots__ = ("create_graph", "retain_graph", "anomaly", "stored", "needed", "target_set", "captured")
+
+    def __init__(self, create_graph, retain_graph, anomaly, stored, needed, target_set):
+        self.create_graph = create_graph
+        self.retain_graph = retain_graph
+        self.anomaly = anomaly
+        self.stored = stored
+        self.needed = needed
+        self.target_set = target_set
+        self.captured = {}
+
+
 def _execute(roots, root_grads, retain_graph, create_graph, targets, stored):
     """Run the graph; return {target edge: summed gradient value} for the target edges (if any).
 
@@ -160,90 +185,120 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, stored):
     if targets is not None:
         needed = _needed(parents, targets)
         target_set = set(targets)
+        # Only the nodes that lead to a target take part: the rest are absent from deps, so never run.
         deps = {node: sum(1 for p in parents[node] if p in needed) for node in needed}
 
+    # node -> the sum of the gradients that reached it so far, while edges into it are pending: the gradient
+    # itself for a node with one output (nearly all), else a list with a slot per output.
     buffers = {}
     for (node, nr), g in zip(roots, root_grads):
-        if needed is not None and node not in needed:
-            continue
-        buf = buffers.get(node)
-        if buf is None:
-            buf = buffers[node] = [None] * node.n_outputs
-        buf[nr] = g if buf[nr] is None else buf[nr] + g
-    ready = [node for node in buffers if deps[node] == 0]
-
-    captured = {}
-    anomaly = state.anomaly
+        if node in deps:
+            _add_grad(buffers, node, nr, g)
+    ready = [(node, buffers.pop(node)) for node in list(buffers) if deps[node] == 0]
+    run = _Run(create_graph, retain_graph, anomaly.enabled, stored, needed, target_set)
+    # The common case (no create_graph, anomaly detection or inputs=) runs a node without hooks by calling its
+    # backward; everything else goes through _run_node. Either way each node runs once, when its last
+    # incoming gradient has arrived (deps counts the edges still to come). This loop runs once per node of
+    # the graph, so it avoids per-node allocations and calls where it can (no zip, no *args).
+    plain = not (create_graph or run.anomaly or targets is not None)
+    release = not retain_graph
+    get = deps.get
+    pop, push = ready.pop, ready.append
     prev_enabled = state.enabled
     state.enabled = create_graph
     errstate = np.errstate(all="ignore")  # inf/nan in gradients are values, not warnings (as in PyTorch)
     errstate.__enter__()
     try:
         while ready:
-            node = ready.pop()
-            buf = buffers.pop(node, None)
-            grads_in = None
-            if buf is not None:
-                extra = node._extra
-                if extra is not None:
-                    buf = _apply_prehooks(node, extra, buf, create_graph, stored)
-                if target_set:
-                    for nr, g in enumerate(buf):
-                        if g is not None and (node, nr) in target_set:
-                            captured[(node, nr)] = g
-                if type(node) is AccumulateGrad:
-                    if targets is None:
-                        var = node.variable
-                        g = buf[0]
-                        if var._extra is not None and "hooks" in var._extra:
-                            g = _run_hooks(var._extra["hooks"], g, create_graph)
-                        _store_grad(var, g, create_graph, stored)
+            node, grads = pop()
+            edges = node.next_functions
+            n = len(edges)
+            if grads is None:  # every gradient reaching it was None: nothing to run, but its inputs still count
+                grads_in = (None,) * n
+            elif plain and node._extra is None and node.array_backward:
+                grads_in = node.backward(grads) if node.n_outputs == 1 else node.backward(*grads)
+                if release and node._saved:
+                    node._saved = None
+            else:
+                grads_in = _run_node(node, [grads] if node.n_outputs == 1 else grads, run)
+            grads = None
+            i = 0
+            while i < n:
+                child, nr = edges[i]
+                g = grads_in[i]
+                i += 1
+                left = get(child)  # None for an input that needs no gradient, or a node not taking part
+                if left is None:
                     continue
-                if needed is None or node not in target_set or any(
-                    child in needed for child, _ in node.next_functions
-                ):
-                    if create_graph and not node.double_backward:
-                        raise RuntimeError(
-                            f"{node.name()} cannot be differentiated twice in nnkit yet: create_graph=True "
-                            "(higher-order gradients) is not supported through this op. Compute first-order "
-                            "gradients only (create_graph=False), or express the op with differentiable ops."
-                        )
-                    if create_graph or node.array_backward:
-                        grads_in = node.backward(*buf)
-                    else:
-                        grads_in = _tensor_backward(node, buf)
-                    if extra is not None and "hooks" in extra:
-                        grads_in = _apply_posthooks(extra["hooks"], grads_in, buf, create_graph)
-                    if anomaly:
-                        from nnkit.autograd.anomaly import check_nan
-
-                        check_nan(node, grads_in)
-                    if node._saved and not retain_graph:
-                        node._saved = None
-            del buf
-            if grads_in is None:
-                grads_in = (None,) * len(node.next_functions)
-            for (child, nr), g in zip(node.next_functions, grads_in):
-                if child is None or (needed is not None and child not in needed):
+                if left == 1 and g is not None and child.n_outputs == 1 and child not in buffers:
+                    push((child, g))  # the only gradient it gets: hand it straight on
                     continue
                 if g is not None:
-                    cbuf = buffers.get(child)
-                    if cbuf is None:
-                        cbuf = buffers[child] = [None] * child.n_outputs
-                        cbuf[nr] = g
-                    elif cbuf[nr] is None:
-                        cbuf[nr] = g
-                    else:
-                        cbuf[nr] = cbuf[nr] + g
-                left = deps[child] - 1
-                deps[child] = left
-                if left == 0:
-                    ready.append(child)
+                    _add_grad(buffers, child, nr, g)
+                if left == 1:
+                    push((child, buffers.pop(child, None)))
+                else:
+                    deps[child] = left - 1
             grads_in = g = None
     finally:
         state.enabled = prev_enabled
         errstate.__exit__(None, None, None)
-    return captured
+    return run.captured
+
+
+def _add_grad(buffers, node, nr, g):
+    """Add the gradient ``g`` of output ``nr`` of ``node`` to the sum in ``buffers``."""
+    total = buffers.get(node)
+    if node.n_outputs == 1:
+        buffers[node] = g if total is None else total + g
+        return
+    if total is None:
+        total = buffers[node] = [None] * node.n_outputs
+    total[nr] = g if total[nr] is None else total[nr] + g
+
+
+def _run_node(node, buf, run):
+    """Run one node with everything the common case leaves out: hooks and retain_grad, capturing target
+    gradients, AccumulateGrad, Tensor-only backward formulas, create_graph checks, anomaly detection.
+
+    Returns one gradient per entry of ``node.next_functions``.
+    """
+    create_graph = run.create_graph
+    extra = node._extra
+    if extra is not None:
+        buf = _apply_prehooks(node, extra, buf, create_graph, run.stored)
+    if run.target_set:
+        for nr, g in enumerate(buf):
+            if g is not None and (node, nr) in run.target_set:
+                run.captured[(node, nr)] = g
+    skip = (None,) * len(node.next_functions)
+    if type(node) is AccumulateGrad:
+        if run.needed is None:
+            var = node.variable
+            g = buf[0]
+            if var._extra is not None and "hooks" in var._extra:
+                g = _run_hooks(var._extra["hooks"], g, create_graph)
+            _store_grad(var, g, create_graph, run.stored)
+        return skip
+    if run.needed is not None and not any(child in run.needed for child, _ in node.next_functions):
+        return skip  # a target whose own inputs are not wanted: its gradient is captured, nothing to run
+    if create_graph and not node.double_backward:
+        raise RuntimeError(
+            f"{node.name()} cannot be differentiated twice in nnkit yet: create_graph=True "
+            "(higher-order gradients) is not supported through this op. Compute first-order "
+            "gradients only (create_graph=False), or express the op with differentiable ops."
+        )
+    if create_graph or node.array_backward:
+        grads_in = node.backward(*buf)
+    else:
+        grads_in = _tensor_backward(node, buf)
+    if extra is not None and "hooks" in extra:
+        grads_in = _apply_posthooks(extra["hooks"], grads_in, buf, create_graph)
+    if run.anomaly:
+        anomaly.check_nan(node, grads_in)
+    if node._saved and not run.retain_graph:
+        node._saved = None
+    return grads_in
 
 
 def _tensor_backward(node, buf):

@@ -6,7 +6,7 @@ A subclass defines two static methods, ``forward(ctx, *args)`` (runs with grad m
 passed to both methods IS that node, so attributes set on it in forward are there in backward, and
 ``out.grad_fn`` is the ctx. ``next_functions`` has one entry per Tensor argument, in order.
 
-Saved tensors: ``ctx.save_for_backward`` keeps inputs as they are and outputs as ``SavedOutput`` records (no
+Saved tensors: ``ctx.save_for_backward`` keeps inputs as they are and outputs as ``saved_output`` records (no
 reference cycle through ``grad_fn``); ``ctx.saved_tensors`` checks their versions against in-place changes and
 raises once backward has freed them, like the built-in ops.
 """
@@ -16,7 +16,7 @@ import functools
 import numpy as np
 
 from nnkit.autograd.grad_mode import no_grad, state
-from nnkit.autograd.node import Node, SavedOutput
+from nnkit.autograd.node import Node, saved_output
 from nnkit.tensor import Tensor, _make, _view_of
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable"]
@@ -257,9 +257,9 @@ def _wrap_outputs(ctx, inputs, outputs, record):
     ctx.output_meta = tuple(meta)
     to_save = ctx.__dict__.pop("to_save", ())
     if record:
-        # Outputs that carry this node are saved as SavedOutput records: no cycle through their grad_fn.
+        # Outputs that carry this node are saved as saved_output records: no cycle through their grad_fn.
         own = {id(o) for o in result if isinstance(o, Tensor) and o.grad_fn is ctx}
-        ctx.save(*(SavedOutput(t) if t is not None and id(t) in own else t for t in to_save))
+        ctx.save(*(saved_output(t) if t is not None and id(t) in own else t for t in to_save))
     return tuple(result)
 
 

@@ -19,7 +19,6 @@ class _State(threading.local):
         self.grad = True  # the grad mode users see (is_grad_enabled)
         self.inference = False  # inference mode: no recording and no version counters
         self.enabled = True  # ops record for backward: grad mode on and not in inference mode
-        self.anomaly = False  # record forward traces and check backward for NaN
 
     def set_grad(self, mode):
         self.grad = mode

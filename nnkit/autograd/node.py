@@ -19,9 +19,10 @@ checked when unpacked, which catches in-place changes made in between.
 
 import weakref
 
+from nnkit.autograd import anomaly
 from nnkit.autograd.grad_mode import state
 
-__all__ = ["Node", "AccumulateGrad", "RemovableHandle"]
+__all__ = ["Node", "AccumulateGrad", "RemovableHandle", "saved_output"]
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they have "
@@ -31,15 +32,13 @@ FREED_MESSAGE = (
 )
 
 
-class SavedOutput:
-    """An op's output kept for backward without keeping the output Tensor (which points back at the node)."""
+def saved_output(tensor):
+    """The record under which an op saves its own output: ``(array, version counter, output_nr)``.
 
-    __slots__ = ("data", "counter", "output_nr")
-
-    def __init__(self, tensor):
-        self.data = tensor._data
-        self.counter = tensor._counter
-        self.output_nr = tensor._output_nr
+    Not the output Tensor, which points back at the node through its ``grad_fn`` (that would be a reference
+    cycle); a plain tuple, because one is made per recorded op that keeps its result.
+    """
+    return tensor._data, tensor._counter, tensor._output_nr
 
 
 class RemovableHandle:
@@ -71,32 +70,30 @@ class Node:
     double_backward = True  # False: backward runs on arrays only, so create_graph=True cannot pass through
 
     def __init__(self, inputs):
-        edges = []
-        for t in inputs:
-            if t is None or not t._requires_grad:
-                edges.append((None, 0))
-            elif t.grad_fn is not None:
-                edges.append((t.grad_fn, t._output_nr))
-            else:
-                edges.append((accumulator(t), 0))
-        self.next_functions = tuple(edges)
+        # Unrolled for the one or two inputs of nearly every op: this runs once per recorded op.
+        n = len(inputs)
+        if n == 1:
+            self.next_functions = (_edge(inputs[0]),)
+        elif n == 2:
+            self.next_functions = (_edge(inputs[0]), _edge(inputs[1]))
+        else:
+            self.next_functions = tuple([_edge(t) for t in inputs])
         self._saved = ()
         self._versions = ()
         self._extra = None
-        if state.anomaly:
-            from nnkit.autograd.anomaly import forward_trace
-
-            self._set_extra("trace", forward_trace())
+        if anomaly.enabled:
+            self._set_extra("trace", anomaly.forward_trace())
 
     # -- saved tensors ------------------------------------------------------------------------------------
     def save(self, *tensors):
-        """Keep ``tensors`` for backward: inputs as they are, ``SavedOutput`` records for outputs."""
+        """Keep ``tensors`` for backward: inputs as they are, outputs as ``saved_output`` records, None for an
+        operand that was a scalar or whose grad is not needed."""
         versions = []
         for t in tensors:
-            if t is None:  # an operand that was a scalar, or an input whose grad is not needed
+            if t is None:
                 versions.append(0)
                 continue
-            counter = t._counter if type(t) is not SavedOutput else t.counter
+            counter = t[1] if type(t) is tuple else t._counter
             if counter is None:
                 raise RuntimeError(
                     "Inference tensors cannot be saved for backward. To work around you can make a clone to get "
@@ -122,14 +119,14 @@ class Node:
             if item is None:
                 out.append(None)
                 continue
-            if type(item) is SavedOutput:
-                counter = item.counter
+            if type(item) is tuple:  # a saved output
+                data, counter, output_nr = item
                 if arrays:
-                    value = item.data
+                    value = data
                 else:
-                    value = _make(item.data, True, self)
+                    value = _make(data, True, self)
                     value._counter = counter
-                    value._output_nr = item.output_nr
+                    value._output_nr = output_nr
             else:
                 counter = item._counter
                 value = item._data if arrays else item
@@ -139,8 +136,9 @@ class Node:
         return out
 
     def _modified_error(self, item, current, version):
-        if type(item) is SavedOutput:
-            dtype, shape, role = item.data.dtype, item.data.shape, f"output {item.output_nr} of {self.name()}"
+        if type(item) is tuple:
+            data, _, output_nr = item
+            dtype, shape, role = data.dtype, data.shape, f"output {output_nr} of {self.name()}"
         else:
             dtype, shape, role = item.dtype, item.shape, f"an input saved by {self.name()}"
         return RuntimeError(
@@ -155,14 +153,15 @@ class Node:
         if self._saved:
             self._saved = None
 
-    def __getattr__(self, name):
-        # Only reached when normal lookup fails: PyTorch's _saved_<name> accessors.
-        if name.startswith("_saved_"):
-            names = type(self).saved_names
-            key = name[len("_saved_"):]
-            if key in names:
-                return self.saved(tensors=True)[names.index(key)]
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # PyTorch's ``_saved_<name>`` accessors: one read-only property per name in the class's saved_names.
+        # Made here, not by a __getattr__ fallback, because a class with __getattr__ sends every attribute
+        # read of its instances down CPython's slow generic path (about 5x slower), and the engine and the
+        # ops read node attributes many times per op.
+        for i, name in enumerate(cls.__dict__.get("saved_names", ())):
+            if "_saved_" + name not in cls.__dict__:
+                setattr(cls, "_saved_" + name, property(_saved_getter(i), doc=f"The saved tensor {name!r}."))
 
     # -- hooks and metadata -------------------------------------------------------------------------------
     def _set_extra(self, key, value):
@@ -216,6 +215,22 @@ class AccumulateGrad(Node):
         self._versions = ()
         self._extra = None
         self.variable = variable
+
+
+def _saved_getter(i):
+    return lambda node: node.saved(tensors=True)[i]
+
+
+_NO_EDGE = (None, 0)
+
+
+def _edge(t):
+    """The graph edge for an op input: its producer, its AccumulateGrad, or ``(None, 0)``."""
+    if t is None or not t._requires_grad:
+        return _NO_EDGE
+    if t.grad_fn is not None:
+        return t.grad_fn, t._output_nr
+    return accumulator(t), 0
 
 
 def accumulator(leaf):

@@ -12,7 +12,7 @@ import numpy as np
 
 from nnkit import dtypes
 from nnkit.autograd.grad_mode import state
-from nnkit.autograd.node import Node, SavedOutput
+from nnkit.autograd.node import Node, saved_output
 from nnkit.ops.broadcast import sum_to_shape
 from nnkit.tensor import Tensor, _make
 
@@ -119,15 +119,33 @@ def _needs(node, i):
 
 
 # -- arithmetic ----------------------------------------------------------------------------------------------
+# The hot ops (add, sub, mul, div, neg and the unary math below) record their node inline, without the
+# _record/_needs helpers: each helper call costs about as much as the numpy call on a small tensor.
+def _reduce_shapes(a, b, x, y):
+    """The shapes a binary op's input gradients are summed back to (``a_shape, b_shape``), or ``(None, None)``
+    when nothing was broadcast (a number operand, or two tensors of one shape): the common case skips
+    ``sum_to_shape`` in backward."""
+    if a is None or b is None or x.shape == y.shape:
+        return None, None
+    return x.shape, y.shape
+
+
+def _reduce(grad, shape):
+    """``grad`` summed back to ``shape``; None means the shapes already match."""
+    return grad if shape is None else sum_to_shape(grad, shape)
+
+
 class AddBackward0(Node):
     __slots__ = ("a_shape", "b_shape", "alpha")
     array_backward = True
 
     def backward(self, grad):
-        ga = sum_to_shape(grad, self.a_shape) if _needs(self, 0) else None
-        gb = None
-        if _needs(self, 1):
-            gb = sum_to_shape(grad if self.alpha == 1 else grad * self.alpha, self.b_shape)
+        (a_fn, _), (b_fn, _) = self.next_functions
+        ga = gb = None
+        if a_fn is not None:
+            ga = grad if self.a_shape is None else sum_to_shape(grad, self.a_shape)
+        if b_fn is not None:
+            gb = _reduce(grad if self.alpha == 1 else grad * self.alpha, self.b_shape)
         return ga, gb
 
 
@@ -136,8 +154,12 @@ class SubBackward0(Node):
     array_backward = True
 
     def backward(self, grad):
-        ga = sum_to_shape(grad, self.a_shape) if _needs(self, 0) else None
-        gb = sum_to_shape(grad * -self.alpha, self.b_shape) if _needs(self, 1) else None
+        (a_fn, _), (b_fn, _) = self.next_functions
+        ga = gb = None
+        if a_fn is not None:
+            ga = grad if self.a_shape is None else sum_to_shape(grad, self.a_shape)
+        if b_fn is not None:
+            gb = _reduce(grad * -self.alpha, self.b_shape)
         return ga, gb
 
 
@@ -166,7 +188,8 @@ def add(input, other, *, alpha=1):
         raise _broadcast_error("add", x, y) from None
     if rg and state.enabled:
         node = AddBackward0((a, b))
-        node.a_shape, node.b_shape, node.alpha = x.shape, None if b is None else y.shape, alpha
+        node.a_shape, node.b_shape = _reduce_shapes(a, b, x, y)
+        node.alpha = alpha
         out._requires_grad = True
         out.grad_fn = node
     return out
@@ -189,9 +212,10 @@ def sub(input, other, *, alpha=1):
             node = RsubBackward1((b,))
         else:
             node = SubBackward0((a, b))
-            node.a_shape, node.b_shape = _shape(a), _shape(b)
+            node.a_shape, node.b_shape = _reduce_shapes(a, b, x, y)
         node.alpha = alpha
-        _record(out, node)
+        out._requires_grad = True
+        out.grad_fn = node
     return out
 
 
@@ -202,11 +226,12 @@ class MulBackward0(Node):
 
     def backward(self, grad):
         a, b = self.saved()
+        (a_fn, _), (b_fn, _) = self.next_functions
         ga = gb = None
-        if _needs(self, 0):
-            ga = sum_to_shape(grad * (b if b is not None else self.b_scalar), self.a_shape)
-        if _needs(self, 1):
-            gb = sum_to_shape(grad * a, self.b_shape)
+        if a_fn is not None:
+            ga = _reduce(grad * (self.b_scalar if b is None else b), self.a_shape)
+        if b_fn is not None:
+            gb = _reduce(grad * a, self.b_shape)
         return ga, gb
 
 
@@ -221,12 +246,13 @@ def mul(input, other):
         raise _broadcast_error("mul", x, y) from None
     if rg and state.enabled:
         node = MulBackward0((a, b))
-        node.a_shape = x.shape
         if b is None:
-            node.b_shape, node.b_scalar = None, y
-            node.save(None, None)
+            node.a_shape = node.b_shape = None
+            node.b_scalar = y
+            node.save(None, None)  # nothing, but freed by backward all the same: a second backward raises
         else:
-            node.b_shape, node.b_scalar = y.shape, None
+            node.a_shape, node.b_shape = _reduce_shapes(a, b, x, y)
+            node.b_scalar = None
             node.save(a if b._requires_grad else None, b if a._requires_grad else None)
         out._requires_grad = True
         out.grad_fn = node
@@ -240,11 +266,12 @@ class DivBackward0(Node):
 
     def backward(self, grad):
         a, b = self.saved()
+        (a_fn, _), (b_fn, _) = self.next_functions
         ga = gb = None
-        if _needs(self, 0):
-            ga = sum_to_shape(grad / (b if b is not None else self.b_scalar), self.a_shape)
-        if _needs(self, 1):
-            gb = sum_to_shape(-grad * a / (b * b), self.b_shape)
+        if a_fn is not None:
+            ga = _reduce(grad / (self.b_scalar if b is None else b), self.a_shape)
+        if b_fn is not None:
+            gb = _reduce(-grad * a / (b * b), self.b_shape)
         return ga, gb
 
 
@@ -267,16 +294,17 @@ def div(input, other, *, rounding_mode=None):
         return _make(quotient.astype(x.dtype, copy=False))
     result_dtype = x.dtype if x.dtype.kind == "f" else _FLOAT32
     try:
-        quotient = np.true_divide(x, y)
+        quotient = x / y
     except ValueError:
         raise _broadcast_error("div", x, y) from None
     out = _make(quotient if quotient.dtype is result_dtype else quotient.astype(result_dtype))
     if rg and state.enabled:
         node = DivBackward0((a, b))
-        node.a_shape, node.b_shape = _shape(a), _shape(b)
+        node.a_shape, node.b_shape = _reduce_shapes(a, b, x, y)
         node.b_scalar = y if b is None else None
-        node.save(a if _needs(node, 1) else None, b)
-        _record(out, node)
+        node.save(a if b is not None and b._requires_grad else None, b)
+        out._requires_grad = True
+        out.grad_fn = node
     return out
 
 
@@ -356,13 +384,13 @@ def pow(input, exponent):
             node = PowBackward2((b,))
             node.base = x
             _record(out, node)
-            node.save(SavedOutput(out))
+            node.save(saved_output(out))
             return out
         else:
             node = PowBackward1((a, b))
             node.a_shape, node.b_shape = a._data.shape, b._data.shape
             _record(out, node)
-            node.save(a, b, SavedOutput(out))
+            node.save(a, b, saved_output(out))
             return out
         _record(out, node)
     return out
@@ -383,9 +411,10 @@ class NegBackward0(Node):
 
 def neg(input):
     """``-input``."""
-    out = _make(np.negative(input._data))
+    out = _make(-input._data)
     if input._requires_grad and state.enabled:
-        _record(out, NegBackward0((input,)))
+        out._requires_grad = True
+        out.grad_fn = NegBackward0((input,))
     return out
 
 
@@ -451,8 +480,10 @@ def exp(input):
         return np.exp(input)
     out = _make(np.exp(_float_data(input)))
     if input._requires_grad and state.enabled:
-        node = _record(out, ExpBackward0((input,)))
-        node.save(SavedOutput(out))
+        node = ExpBackward0((input,))
+        node.save(saved_output(out))
+        out._requires_grad = True
+        out.grad_fn = node
     return out
 
 
@@ -472,7 +503,10 @@ def log(input):
         return np.log(input)
     out = _make(np.log(_float_data(input)))
     if input._requires_grad and state.enabled:
-        _record(out, LogBackward0((input,))).save(input)
+        node = LogBackward0((input,))
+        node.save(input)
+        out._requires_grad = True
+        out.grad_fn = node
     return out
 
 
@@ -510,7 +544,7 @@ def sqrt(input):
     """Elementwise square root."""
     out = _make(np.sqrt(_float_data(input)))
     if input._requires_grad and state.enabled:
-        _record(out, SqrtBackward0((input,))).save(SavedOutput(out))
+        _record(out, SqrtBackward0((input,))).save(saved_output(out))
     return out
 
 
@@ -529,7 +563,7 @@ def rsqrt(input):
     data = _float_data(input)
     out = _make(np.reciprocal(np.sqrt(data)))
     if input._requires_grad and state.enabled:
-        _record(out, RsqrtBackward0((input,))).save(SavedOutput(out))
+        _record(out, RsqrtBackward0((input,))).save(saved_output(out))
     return out
 
 
@@ -547,7 +581,7 @@ def reciprocal(input):
     """Elementwise ``1 / input``."""
     out = _make(np.reciprocal(_float_data(input)))
     if input._requires_grad and state.enabled:
-        _record(out, ReciprocalBackward0((input,))).save(SavedOutput(out))
+        _record(out, ReciprocalBackward0((input,))).save(saved_output(out))
     return out
 
 
@@ -625,7 +659,10 @@ def tanh(input):
     """Elementwise hyperbolic tangent."""
     out = _make(np.tanh(_float_data(input)))
     if input._requires_grad and state.enabled:
-        _record(out, TanhBackward0((input,))).save(SavedOutput(out))
+        node = TanhBackward0((input,))
+        node.save(saved_output(out))
+        out._requires_grad = True
+        out.grad_fn = node
     return out
 
 
@@ -640,10 +677,9 @@ class SigmoidBackward0(Node):
 
 
 def _sigmoid_array(x):
-    # exp of -|x| never overflows, so large logits of either sign are exact.
-    e = np.exp(-np.abs(x))
-    inv = 1 / (1 + e)
-    return np.where(x >= 0, inv, e * inv)
+    # e**min(x, 0) / (1 + e**-|x|): 1 / (1 + e**-x) for x >= 0 and e**x / (1 + e**x) below, so exp never
+    # overflows and tiny results keep their precision. No np.where: it costs more than the two exps here.
+    return np.exp(np.minimum(x, 0)) / (1 + np.exp(-np.abs(x)))
 
 
 def sigmoid(input):
@@ -652,7 +688,10 @@ def sigmoid(input):
         return _sigmoid_array(input)
     out = _make(_sigmoid_array(_float_data(input)))
     if input._requires_grad and state.enabled:
-        _record(out, SigmoidBackward0((input,))).save(SavedOutput(out))
+        node = SigmoidBackward0((input,))
+        node.save(saved_output(out))
+        out._requires_grad = True
+        out.grad_fn = node
     return out
 
 
@@ -673,7 +712,10 @@ def relu(input):
     data = input._data
     out = _make(np.maximum(data, 0, dtype=data.dtype) if data.dtype.kind != "b" else data.copy())
     if input._requires_grad and state.enabled:
-        _record(out, ReluBackward0((input,))).save(SavedOutput(out))
+        node = ReluBackward0((input,))
+        node.save(saved_output(out))
+        out._requires_grad = True
+        out.grad_fn = node
     return out
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from nnkit import dtypes
 from nnkit.autograd.grad_mode import state
-from nnkit.autograd.node import Node, SavedOutput
+from nnkit.autograd.node import Node, saved_output
 from nnkit.ops.broadcast import expand
 from nnkit.ops.elementwise import abs, exp, maximum, minimum, sign, to_dtype, where
 from nnkit.tensor import Tensor, _dim, _make
@@ -293,7 +293,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     if input._requires_grad and state.enabled and out._data.dtype.kind == "f":
         node = _record(out, (ProdBackward0 if axes is None else ProdBackward1)((input,)))
         node.shape, node.kept, node.in_dtype, node.axes = input._data.shape, _kept(data.shape, axes), in_dtype, axes
-        node.save(input, SavedOutput(out))
+        node.save(input, saved_output(out))
     return out
 
 
@@ -391,7 +391,7 @@ def _extreme(input, dim, keepdim, op):
         if input._requires_grad and state.enabled:
             node = _record(out, (MaxBackward1 if is_max else MinBackward1)((input,)))
             node.shape, node.kept, node.axes = data.shape, _kept(data.shape, None), None
-            node.save(input, SavedOutput(out))
+            node.save(input, saved_output(out))
         return out
     if isinstance(dim, (tuple, list)):
         raise TypeError(
@@ -448,7 +448,7 @@ def _amax_amin(input, dim, keepdim, op, node_class):
     if input._requires_grad and state.enabled:
         node = _record(out, node_class((input,)))
         node.shape, node.kept, node.axes = data.shape, _kept(data.shape, axes), axes
-        node.save(input, SavedOutput(out))
+        node.save(input, saved_output(out))
     return out
 
 
@@ -576,7 +576,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         node = _record(out, StdBackward0((input,)))
         node.shape, node.kept, node.axes = input._data.shape, _kept(input._data.shape, axes), axes
         node.n, node.correction = n, correction
-        node.save(input, SavedOutput(out))
+        node.save(input, saved_output(out))
     return out
 
 
@@ -614,7 +614,7 @@ def logsumexp(input, dim, keepdim=False):
     if input._requires_grad and state.enabled:
         node = _record(out, LogsumexpBackward0((input,)))
         node.shape, node.kept = data.shape, _kept(data.shape, axes)
-        node.save(input, SavedOutput(out))
+        node.save(input, saved_output(out))
     return out
 
 
@@ -705,7 +705,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if input._requires_grad and state.enabled:
         node = _record(out, LinalgVectorNormBackward0((input,)))
         node.shape, node.kept, node.axes, node.p, node.in_dtype = data.shape, _kept(data.shape, axes), axes, p, in_dtype
-        node.save(input, SavedOutput(out))
+        node.save(input, saved_output(out))
     return out
 
 
@@ -760,7 +760,7 @@ def softmax(input, dim, dtype=None):
     if input._requires_grad and state.enabled:
         node = _record(out, SoftmaxBackward0((input,)))
         node.dim, node.in_dtype = axis, in_dtype
-        node.save(SavedOutput(out))
+        node.save(saved_output(out))
     return out
 
 
@@ -787,7 +787,7 @@ def log_softmax(input, dim, dtype=None):
     if input._requires_grad and state.enabled:
         node = _record(out, LogSoftmaxBackward0((input,)))
         node.dim, node.in_dtype = axis, in_dtype
-        node.save(SavedOutput(out))
+        node.save(saved_output(out))
     return out
 
 
