@@ -44,7 +44,7 @@ class Transform:
     supports_batches = True
 
     def __call__(self, x):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement __call__(x)")
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))

@@ -25,7 +25,7 @@ class ImageTensorDataset(Dataset):
         return self.targets.shape[0]
 
     def _float_images(self, indices):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _float_images(indices)")
 
     def __getitem__(self, index):
         n = len(self)
