@@ -164,13 +164,13 @@ class _Run:
 
     __slots__ = ("create_graph", "retain_graph", "anomaly", "stored", "needed", "target_set", "captured")
 
-    def __init__(self, create_graph, retain_graph, anomaly, stored, needed, target_set):
+    def __init__(self, create_graph, retain_graph, stored):
         self.create_graph = create_graph
         self.retain_graph = retain_graph
-        self.anomaly = anomaly
+        self.anomaly = anomaly.enabled
         self.stored = stored
-        self.needed = needed
-        self.target_set = target_set
+        self.needed = None  # with targets: the nodes that lead to one
+        self.target_set = ()
         self.captured = {}
 
 
@@ -178,83 +178,120 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, stored):
     """Run the graph; return {target edge: summed gradient value} for the target edges (if any).
 
     Gradient values are numpy arrays, or Tensors when ``create_graph`` (see nnkit.autograd.node).
-    """
-    deps, parents = _discover(roots, targets is not None)
-    needed = None
-    target_set = ()
-    if targets is not None:
-        needed = _needed(parents, targets)
-        target_set = set(targets)
-        # Only the nodes that lead to a target take part: the rest are absent from deps, so never run.
-        deps = {node: sum(1 for p in parents[node] if p in needed) for node in needed}
 
-    # node -> the sum of the gradients that reached it so far, while edges into it are pending: the gradient
-    # itself for a node with one output (nearly all), else a list with a slot per output.
-    buffers = {}
-    for (node, nr), g in zip(roots, root_grads):
-        if node in deps:
-            _add_grad(buffers, node, nr, g)
-    ready = [(node, buffers.pop(node)) for node in list(buffers) if deps[node] == 0]
-    run = _Run(create_graph, retain_graph, anomaly.enabled, stored, needed, target_set)
-    # The common case (no create_graph, anomaly detection or inputs=) runs a node without hooks by calling its
-    # backward; everything else goes through _run_node. Either way each node runs once, when its last
-    # incoming gradient has arrived (deps counts the edges still to come). This loop runs once per node of
-    # the graph, so it avoids per-node allocations and calls where it can (no zip, no *args).
+    A node runs once, when all the gradients it will get have arrived, so the engine must know how many edges
+    reach each node from the part of the graph that runs. The common case takes that from the consumer count
+    every node keeps (``Node._uses``: one per edge made to it) and skips walking the graph first. That count
+    can be too high: an edge from a computation that is not part of this backward (a discarded branch, a
+    result used elsewhere) never delivers a gradient. Such a node keeps waiting; if the run stalls, the edges
+    are counted by walking the graph, as PyTorch does for every run, and the run continues. The count is never
+    too low, so no node runs early.
+    """
+    run = _Run(create_graph, retain_graph, stored)
     plain = not (create_graph or run.anomaly or targets is not None)
+    deps = None  # node -> edges into it from the nodes that run; None: use Node._uses
+    if not plain or any(node._uses for node, _ in roots):
+        deps, parents = _discover(roots, targets is not None)
+        if targets is not None:
+            run.needed = _needed(parents, targets)
+            run.target_set = set(targets)
+            # Only the nodes that lead to a target take part: the rest are absent from deps, so never run.
+            deps = {node: sum(1 for p in parents[node] if p in run.needed) for node in run.needed}
+
+    # node -> [gradients still to come, the sum of its gradients so far, how many it expected] for a node
+    # that waits for several. A sum is the gradient itself for a node with one output (nearly all), else a list
+    # with a slot per output; None while only None gradients arrived.
+    pending = {}
+    ready = []
+    from_roots = {}  # the root gradients count as one more incoming edge each
+    for node, _ in roots:
+        from_roots[node] = from_roots.get(node, 0) + 1
+    for (node, nr), g in zip(roots, root_grads):
+        if deps is None or node in deps:
+            total = from_roots[node] + (0 if deps is None else deps[node])
+            if _gather(pending, node, nr, g, total):
+                ready.append((node, pending.pop(node)[1]))
+    # The common case (no create_graph, anomaly detection or inputs=) runs a node without hooks by calling its
+    # backward; everything else goes through _run_node. This loop runs once per node of the graph, so it
+    # avoids per-node allocations and calls where it can (no zip, no *args, no dict entry for a node with a
+    # single edge).
     release = not retain_graph
-    get = deps.get
     pop, push = ready.pop, ready.append
     prev_enabled = state.enabled
     state.enabled = create_graph
     errstate = np.errstate(all="ignore")  # inf/nan in gradients are values, not warnings (as in PyTorch)
     errstate.__enter__()
     try:
-        while ready:
-            node, grads = pop()
-            edges = node.next_functions
-            n = len(edges)
-            if grads is None:  # every gradient reaching it was None: nothing to run, but its inputs still count
-                grads_in = (None,) * n
-            elif plain and node._extra is None and node.array_backward:
-                grads_in = node.backward(grads) if node.n_outputs == 1 else node.backward(*grads)
-                if release and node._saved:
-                    node._saved = None
-            else:
-                grads_in = _run_node(node, [grads] if node.n_outputs == 1 else grads, run)
-            grads = None
-            i = 0
-            while i < n:
-                child, nr = edges[i]
-                g = grads_in[i]
-                i += 1
-                left = get(child)  # None for an input that needs no gradient, or a node not taking part
-                if left is None:
-                    continue
-                if left == 1 and g is not None and child.n_outputs == 1 and child not in buffers:
-                    push((child, g))  # the only gradient it gets: hand it straight on
-                    continue
-                if g is not None:
-                    _add_grad(buffers, child, nr, g)
-                if left == 1:
-                    push((child, buffers.pop(child, None)))
+        while True:
+            get = None if deps is None else deps.get
+            while ready:
+                node, grads = pop()
+                if grads is None:  # every gradient reaching it was None: nothing to run, but its edges count
+                    grads_in = (None,) * len(node.next_functions)
+                elif plain and node._extra is None and node.array_backward:
+                    grads_in = node.backward(grads) if node.n_outputs == 1 else node.backward(*grads)
+                    if release and node._saved:
+                        node._saved = None
                 else:
-                    deps[child] = left - 1
-            grads_in = g = None
+                    grads_in = _run_node(node, [grads] if node.n_outputs == 1 else grads, run)
+                i = 0
+                for child, nr in node.next_functions:
+                    g = grads_in[i]
+                    i += 1
+                    if child is None:  # an input that needs no gradient
+                        continue
+                    if get is None:
+                        total = child._uses
+                    else:
+                        total = get(child)
+                        if total is None:  # a node that leads to no wanted input
+                            continue
+                    if total == 1 and child.n_outputs == 1:
+                        push((child, g))  # its only gradient: hand it straight on
+                    elif _gather(pending, child, nr, g, total):
+                        push((child, pending.pop(child)[1]))
+                grads = grads_in = g = None
+            if not pending or deps is not None:
+                break
+            if all(type(node) is AccumulateGrad for node in pending):
+                for node in list(pending):  # leaves: every gradient they get has arrived
+                    push((node, pending.pop(node)[1]))
+            else:
+                deps = _recount(roots, pending, push)  # stalled: a consumer outside this run never delivered
     finally:
         state.enabled = prev_enabled
         errstate.__exit__(None, None, None)
     return run.captured
 
 
-def _add_grad(buffers, node, nr, g):
-    """Add the gradient ``g`` of output ``nr`` of ``node`` to the sum in ``buffers``."""
-    total = buffers.get(node)
-    if node.n_outputs == 1:
-        buffers[node] = g if total is None else total + g
-        return
-    if total is None:
-        total = buffers[node] = [None] * node.n_outputs
-    total[nr] = g if total[nr] is None else total[nr] + g
+def _gather(pending, node, nr, g, total):
+    """Add ``g``, the gradient of output ``nr`` of ``node`` (or None), to the node's pending sum; True when it
+    was the last of the ``total`` gradients the node expects."""
+    entry = pending.get(node)
+    if entry is None:
+        entry = pending[node] = [total, None, total]
+    if g is not None:
+        if node.n_outputs == 1:
+            entry[1] = g if entry[1] is None else entry[1] + g
+        else:
+            if entry[1] is None:
+                entry[1] = [None] * node.n_outputs
+            slots = entry[1]
+            slots[nr] = g if slots[nr] is None else slots[nr] + g
+    entry[0] -= 1
+    return entry[0] == 0
+
+
+def _recount(roots, pending, push):
+    """Count the edges into each node by walking the graph from the roots, correct the waiting nodes'
+    counts for it, and push those that now have everything; returns the counts for the rest of the run."""
+    deps, _ = _discover(roots, False)
+    for node, entry in list(pending.items()):
+        arrived = entry[2] - entry[0]
+        entry[0] = deps[node] - arrived
+        if entry[0] == 0:
+            push((node, pending.pop(node)[1]))
+    return deps
 
 
 def _run_node(node, buf, run):

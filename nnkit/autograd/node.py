@@ -63,7 +63,7 @@ class Node:
         next_functions: ``((node, output_nr), ...)``, one per differentiable input of the forward op.
     """
 
-    __slots__ = ("next_functions", "_saved", "_versions", "_extra", "__weakref__")
+    __slots__ = ("next_functions", "_uses", "_saved", "_versions", "_extra", "__weakref__")
     saved_names = ()  # names under which saved tensors are readable: "self" gives node._saved_self
     n_outputs = 1
     array_backward = False  # True: backward also runs on numpy arrays (see the module docstring)
@@ -78,6 +78,7 @@ class Node:
             self.next_functions = (_edge(inputs[0]), _edge(inputs[1]))
         else:
             self.next_functions = tuple([_edge(t) for t in inputs])
+        self._uses = 0  # edges made to this node by later ops: how many gradients backward may bring it
         self._saved = ()
         self._versions = ()
         self._extra = None
@@ -88,10 +89,9 @@ class Node:
     def save(self, *tensors):
         """Keep ``tensors`` for backward: inputs as they are, outputs as ``saved_output`` records, None for an
         operand that was a scalar or whose grad is not needed."""
-        versions = []
+        versions = ()  # of the items that are not None; a tuple of ints, which the garbage collector drops
         for t in tensors:
             if t is None:
-                versions.append(0)
                 continue
             counter = t[1] if type(t) is tuple else t._counter
             if counter is None:
@@ -100,9 +100,18 @@ class Node:
                     f"a normal tensor and use it in autograd. ({self.name()} tried to save a tensor created "
                     "under nnkit.inference_mode(); create it outside inference_mode or call .clone() on it.)"
                 )
-            versions.append(counter[0])
+            versions += (counter[0],)
         self._saved = tensors
         self._versions = versions
+
+    def save_result(self, out):
+        """``save(saved_output(out))`` in one step, for the many ops whose derivative is written in their own
+        output (exp, tanh, sigmoid, ...): it runs once per such op recorded."""
+        counter = out._counter
+        if counter is None:
+            self.save(saved_output(out))  # raises: an inference tensor
+        self._saved = ((out._data, counter, out._output_nr),)
+        self._versions = (counter[0],)
 
     def saved(self, tensors=False):
         """The saved values, checked against in-place changes; RuntimeError once freed by backward.
@@ -113,27 +122,32 @@ class Node:
         items = self._saved
         if items is None:
             raise RuntimeError(FREED_MESSAGE)
+        versions = self._versions
         arrays = not tensors and self.array_backward and not state.enabled
         out = []
-        for item, version in zip(items, self._versions):
-            if item is None:
-                out.append(None)
-                continue
-            if type(item) is tuple:  # a saved output
-                data, counter, output_nr = item
-                if arrays:
-                    value = data
+        i = 0
+        for item in items:  # runs for every node in backward: kept to the fewest steps (no zip)
+            if item is not None:
+                if type(item) is tuple:  # a saved output
+                    counter = item[1]
+                    value = item[0] if arrays else self._unpack(item)
                 else:
-                    value = _make(data, True, self)
-                    value._counter = counter
-                    value._output_nr = output_nr
-            else:
-                counter = item._counter
-                value = item._data if arrays else item
-            if counter[0] != version:
-                raise self._modified_error(item, counter[0], version)
-            out.append(value)
+                    counter = item._counter
+                    value = item._data if arrays else item
+                if counter[0] != versions[i]:
+                    raise self._modified_error(item, counter[0], versions[i])
+                i += 1
+                item = value
+            out.append(item)
         return out
+
+    def _unpack(self, item):
+        """A Tensor for a saved output record: its storage and version counter, with this node as grad_fn."""
+        data, counter, output_nr = item
+        value = _make(data, True, self)
+        value._counter = counter
+        value._output_nr = output_nr
+        return value
 
     def _modified_error(self, item, current, version):
         if type(item) is tuple:
@@ -211,6 +225,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable):
         self.next_functions = ()
+        self._uses = LEAF_USES
         self._saved = ()
         self._versions = ()
         self._extra = None
@@ -222,15 +237,21 @@ def _saved_getter(i):
 
 
 _NO_EDGE = (None, 0)
+# An AccumulateGrad node outlives one step's graph (the previous step's loss still holds it while the next
+# forward runs), so counting its uses would overcount; the engine instead sums a leaf's gradients over the
+# whole run and stores them once nothing else is left to run. This count never runs out.
+LEAF_USES = 1 << 62
 
 
 def _edge(t):
-    """The graph edge for an op input: its producer, its AccumulateGrad, or ``(None, 0)``."""
+    """The graph edge for an op input: its producer, its AccumulateGrad, or ``(None, 0)``; counts the use."""
     if t is None or not t._requires_grad:
         return _NO_EDGE
-    if t.grad_fn is not None:
-        return t.grad_fn, t._output_nr
-    return accumulator(t), 0
+    node = t.grad_fn
+    if node is None:
+        return accumulator(t), 0
+    node._uses += 1
+    return node, t._output_nr
 
 
 def accumulator(leaf):

@@ -29,11 +29,13 @@ _SCALARS = (int, float, bool)
 
 
 # -- operands and promotion ----------------------------------------------------------------------------------
-def _operands(a, b, op):
+def _operands(a, b, op, scalar_array=False):
     """Normalise the operands of a binary op: (tensor_a, tensor_b, value_a, value_b, requires_grad).
 
     ``tensor_x`` is the Tensor operand or None for a scalar; ``value_x`` is its array (promoted to the result
     dtype) or the Python scalar. A numpy array operand becomes a Tensor; a numpy scalar a Python scalar.
+    With ``scalar_array``, a Python number after a float tensor comes back as a 0-d array of the tensor's
+    dtype (see ``_scalar_array``).
     """
     if type(a) is Tensor:  # fast paths for the common cases; everything else below
         tb = type(b)
@@ -43,7 +45,9 @@ def _operands(a, b, op):
                 return a, b, x, y, a._requires_grad or b._requires_grad
         elif tb is float or tb is int:
             x = a._data
-            if tb is int or x.dtype.kind == "f":
+            if x.dtype.kind == "f":
+                return a, None, x, _scalar_array(b, x.dtype) if scalar_array else b, a._requires_grad
+            if tb is int:
                 return a, None, x, b, a._requires_grad
     a_t = isinstance(a, Tensor)
     b_t = isinstance(b, Tensor)
@@ -71,6 +75,30 @@ def _operands(a, b, op):
     if type(a) is float and y.dtype.kind != "f":
         y = y.astype(_FLOAT32)
     return None, b, a, y, b._requires_grad
+
+
+_SCALAR_ARRAYS = {}  # dtype -> {Python number: the number as a 0-d array of that dtype}
+
+
+def _scalar_array(value, dtype):
+    """``value`` as a 0-d array of the float ``dtype``, from a small cache.
+
+    numpy converts a Python number operand on every call, which doubles the cost of an op on a small array;
+    a 0-d array of the array's own dtype gives the same result (the number is cast to that dtype either way).
+    Zero stays a number: 0.0 and -0.0 are one dict key but differ in sign.
+    """
+    cache = _SCALAR_ARRAYS.get(dtype)
+    if cache is None:
+        cache = _SCALAR_ARRAYS[dtype] = {}
+    array = cache.get(value)
+    if array is None:
+        if not value:
+            return value
+        if len(cache) >= 256:  # a bound for programs that use many different numbers
+            cache.clear()
+        array = cache[value] = np.array(value, dtype)
+        array.flags.writeable = False
+    return array
 
 
 def _coerce(value, other, op):
@@ -126,13 +154,11 @@ def _reduce_shapes(a, b, x, y):
     when nothing was broadcast (a number operand, or two tensors of one shape): the common case skips
     ``sum_to_shape`` in backward."""
     if a is None or b is None or x.shape == y.shape:
-        return None, None
+        return _SAME_SHAPES
     return x.shape, y.shape
 
 
-def _reduce(grad, shape):
-    """``grad`` summed back to ``shape``; None means the shapes already match."""
-    return grad if shape is None else sum_to_shape(grad, shape)
+_SAME_SHAPES = (None, None)
 
 
 class AddBackward0(Node):
@@ -145,7 +171,9 @@ class AddBackward0(Node):
         if a_fn is not None:
             ga = grad if self.a_shape is None else sum_to_shape(grad, self.a_shape)
         if b_fn is not None:
-            gb = _reduce(grad if self.alpha == 1 else grad * self.alpha, self.b_shape)
+            gb = grad if self.alpha == 1 else grad * self.alpha
+            if self.b_shape is not None:
+                gb = sum_to_shape(gb, self.b_shape)
         return ga, gb
 
 
@@ -159,7 +187,9 @@ class SubBackward0(Node):
         if a_fn is not None:
             ga = grad if self.a_shape is None else sum_to_shape(grad, self.a_shape)
         if b_fn is not None:
-            gb = _reduce(grad * -self.alpha, self.b_shape)
+            gb = grad * -self.alpha
+            if self.b_shape is not None:
+                gb = sum_to_shape(gb, self.b_shape)
         return ga, gb
 
 
@@ -179,7 +209,7 @@ def _shape(t):
 
 def add(input, other, *, alpha=1):
     """``input + alpha * other`` with broadcasting (either may be a Python number)."""
-    a, b, x, y, rg = _operands(input, other, "add")
+    a, b, x, y, rg = _operands(input, other, "add", True)
     if a is None and alpha == 1:  # scalar + tensor is recorded as tensor + scalar, as in PyTorch
         a, b, x, y = b, a, y, x
     try:
@@ -188,7 +218,7 @@ def add(input, other, *, alpha=1):
         raise _broadcast_error("add", x, y) from None
     if rg and state.enabled:
         node = AddBackward0((a, b))
-        node.a_shape, node.b_shape = _reduce_shapes(a, b, x, y)
+        node.a_shape, node.b_shape = _SAME_SHAPES if b is None else _reduce_shapes(a, b, x, y)
         node.alpha = alpha
         out._requires_grad = True
         out.grad_fn = node
@@ -197,7 +227,7 @@ def add(input, other, *, alpha=1):
 
 def sub(input, other, *, alpha=1):
     """``input - alpha * other`` with broadcasting (either may be a Python number)."""
-    a, b, x, y, rg = _operands(input, other, "sub")
+    a, b, x, y, rg = _operands(input, other, "sub", True)
     if a is not None and b is not None and x.dtype == np.bool_:
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
@@ -212,7 +242,7 @@ def sub(input, other, *, alpha=1):
             node = RsubBackward1((b,))
         else:
             node = SubBackward0((a, b))
-            node.a_shape, node.b_shape = _reduce_shapes(a, b, x, y)
+            node.a_shape, node.b_shape = _SAME_SHAPES if b is None else _reduce_shapes(a, b, x, y)
         node.alpha = alpha
         out._requires_grad = True
         out.grad_fn = node
@@ -229,15 +259,19 @@ class MulBackward0(Node):
         (a_fn, _), (b_fn, _) = self.next_functions
         ga = gb = None
         if a_fn is not None:
-            ga = _reduce(grad * (self.b_scalar if b is None else b), self.a_shape)
+            ga = grad * (self.b_scalar if b is None else b)
+            if self.a_shape is not None:
+                ga = sum_to_shape(ga, self.a_shape)
         if b_fn is not None:
-            gb = _reduce(grad * a, self.b_shape)
+            gb = grad * a
+            if self.b_shape is not None:
+                gb = sum_to_shape(gb, self.b_shape)
         return ga, gb
 
 
 def mul(input, other):
     """``input * other`` with broadcasting (either may be a Python number)."""
-    a, b, x, y, rg = _operands(input, other, "mul")
+    a, b, x, y, rg = _operands(input, other, "mul", True)
     if a is None:  # scalar * tensor is recorded as tensor * scalar, as in PyTorch
         a, b, x, y = b, a, y, x
     try:
@@ -269,9 +303,13 @@ class DivBackward0(Node):
         (a_fn, _), (b_fn, _) = self.next_functions
         ga = gb = None
         if a_fn is not None:
-            ga = _reduce(grad / (self.b_scalar if b is None else b), self.a_shape)
+            ga = grad / (self.b_scalar if b is None else b)
+            if self.a_shape is not None:
+                ga = sum_to_shape(ga, self.a_shape)
         if b_fn is not None:
-            gb = _reduce(-grad * a / (b * b), self.b_shape)
+            gb = -grad * a / (b * b)
+            if self.b_shape is not None:
+                gb = sum_to_shape(gb, self.b_shape)
         return ga, gb
 
 
@@ -284,7 +322,7 @@ def div(input, other, *, rounding_mode=None):
         if rounding_mode is None:
             return mul(reciprocal(other), input)  # scalar / tensor is recorded as PyTorch does: MulBackward0
         input = _make(np.asarray(input))
-    a, b, x, y, rg = _operands(input, other, "div")
+    a, b, x, y, rg = _operands(input, other, "div", True)
     if rounding_mode is not None:
         if rounding_mode not in ("trunc", "floor"):
             raise ValueError(
@@ -300,7 +338,7 @@ def div(input, other, *, rounding_mode=None):
     out = _make(quotient if quotient.dtype is result_dtype else quotient.astype(result_dtype))
     if rg and state.enabled:
         node = DivBackward0((a, b))
-        node.a_shape, node.b_shape = _reduce_shapes(a, b, x, y)
+        node.a_shape, node.b_shape = _SAME_SHAPES if b is None else _reduce_shapes(a, b, x, y)
         node.b_scalar = y if b is None else None
         node.save(a if b is not None and b._requires_grad else None, b)
         out._requires_grad = True
@@ -384,7 +422,7 @@ def pow(input, exponent):
             node = PowBackward2((b,))
             node.base = x
             _record(out, node)
-            node.save(saved_output(out))
+            node.save_result(out)
             return out
         else:
             node = PowBackward1((a, b))
@@ -481,7 +519,7 @@ def exp(input):
     out = _make(np.exp(_float_data(input)))
     if input._requires_grad and state.enabled:
         node = ExpBackward0((input,))
-        node.save(saved_output(out))
+        node.save_result(out)
         out._requires_grad = True
         out.grad_fn = node
     return out
@@ -544,7 +582,7 @@ def sqrt(input):
     """Elementwise square root."""
     out = _make(np.sqrt(_float_data(input)))
     if input._requires_grad and state.enabled:
-        _record(out, SqrtBackward0((input,))).save(saved_output(out))
+        _record(out, SqrtBackward0((input,))).save_result(out)
     return out
 
 
@@ -563,7 +601,7 @@ def rsqrt(input):
     data = _float_data(input)
     out = _make(np.reciprocal(np.sqrt(data)))
     if input._requires_grad and state.enabled:
-        _record(out, RsqrtBackward0((input,))).save(saved_output(out))
+        _record(out, RsqrtBackward0((input,))).save_result(out)
     return out
 
 
@@ -581,7 +619,7 @@ def reciprocal(input):
     """Elementwise ``1 / input``."""
     out = _make(np.reciprocal(_float_data(input)))
     if input._requires_grad and state.enabled:
-        _record(out, ReciprocalBackward0((input,))).save(saved_output(out))
+        _record(out, ReciprocalBackward0((input,))).save_result(out)
     return out
 
 
@@ -660,7 +698,7 @@ def tanh(input):
     out = _make(np.tanh(_float_data(input)))
     if input._requires_grad and state.enabled:
         node = TanhBackward0((input,))
-        node.save(saved_output(out))
+        node.save_result(out)
         out._requires_grad = True
         out.grad_fn = node
     return out
@@ -689,7 +727,7 @@ def sigmoid(input):
     out = _make(_sigmoid_array(_float_data(input)))
     if input._requires_grad and state.enabled:
         node = SigmoidBackward0((input,))
-        node.save(saved_output(out))
+        node.save_result(out)
         out._requires_grad = True
         out.grad_fn = node
     return out
@@ -713,7 +751,7 @@ def relu(input):
     out = _make(np.maximum(data, 0, dtype=data.dtype) if data.dtype.kind != "b" else data.copy())
     if input._requires_grad and state.enabled:
         node = ReluBackward0((input,))
-        node.save(saved_output(out))
+        node.save_result(out)
         out._requires_grad = True
         out.grad_fn = node
     return out

@@ -760,7 +760,7 @@ def softmax(input, dim, dtype=None):
     if input._requires_grad and state.enabled:
         node = _record(out, SoftmaxBackward0((input,)))
         node.dim, node.in_dtype = axis, in_dtype
-        node.save(saved_output(out))
+        node.save_result(out)
     return out
 
 
@@ -787,7 +787,7 @@ def log_softmax(input, dim, dtype=None):
     if input._requires_grad and state.enabled:
         node = _record(out, LogSoftmaxBackward0((input,)))
         node.dim, node.in_dtype = axis, in_dtype
-        node.save(saved_output(out))
+        node.save_result(out)
     return out
 
 

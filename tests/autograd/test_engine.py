@@ -127,6 +127,61 @@ def test_leaf_used_by_many_ops_accumulates_all_contributions():
     np.testing.assert_allclose(arr(x.grad), [3 + np.exp(2.0) + 4 - 0.5], rtol=1e-6)
 
 
+def test_a_branch_left_out_of_backward_does_not_hold_up_the_shared_node():
+    # h has two consumers but only one is part of this backward: h's node must still run, exactly once.
+    x = leaf([1.0, 2.0])
+    h = x.exp()
+    discarded = h * 10  # noqa: F841  (kept alive: its edge into h never delivers a gradient)
+    calls = []
+    h.grad_fn.register_prehook(lambda g: calls.append(arr(g[0]).copy()))
+    (h * 3).sum().backward()
+    assert len(calls) == 1
+    np.testing.assert_allclose(calls[0], [3.0, 3.0])
+    np.testing.assert_allclose(arr(x.grad), 3 * np.exp([1.0, 2.0]), rtol=1e-6)
+
+
+def test_a_discarded_branch_deep_inside_a_diamond():
+    x = leaf([0.5], dtype=nk.float64)
+    h = x * x  # used by a, by b and by an unused branch
+    unused = h.tanh()  # noqa: F841
+    a = h.exp()
+    b = h * 4
+    (a + b).backward()
+    np.testing.assert_allclose(arr(x.grad), [(np.exp(0.25) + 4) * 2 * 0.5], rtol=1e-12)
+
+
+def test_backward_twice_with_retain_graph_and_a_discarded_branch():
+    x = leaf([2.0], dtype=nk.float64)
+    h = x * 3
+    _ = h + 1  # a second consumer of h that is never backwarded
+    y = h * h
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(arr(x.grad), [2 * 2 * 6.0 * 3], rtol=1e-12)
+
+
+def test_training_steps_while_the_previous_graph_is_alive_give_fresh_gradients():
+    # As in a training loop: the previous step's loss (and with it the parameters' AccumulateGrad nodes) is
+    # still alive while the next forward and backward run.
+    w = leaf([1.0, -1.0], dtype=nk.float64)
+    kept = []
+    for step in range(3):
+        w.grad = None
+        loss = (w * w * (step + 1)).sum()
+        loss.backward()
+        kept.append(loss)
+        np.testing.assert_allclose(arr(w.grad), [2.0 * (step + 1), -2.0 * (step + 1)])
+
+
+def test_a_leaf_hook_sees_the_summed_gradient_once():
+    x = leaf([1.0, 2.0])
+    seen = []
+    x.register_hook(lambda g: seen.append(arr(g).copy()))
+    (x * 2 + x * x + x.exp()).sum().backward()
+    assert len(seen) == 1
+    np.testing.assert_allclose(seen[0], 2 + 2 * np.array([1.0, 2.0]) + np.exp([1.0, 2.0]), rtol=1e-6)
+
+
 # -- skipping what needs no gradient ------------------------------------------------------------------------------
 def test_branch_without_requires_grad_is_not_in_the_graph():
     x = leaf([1.0, 2.0])
