@@ -91,7 +91,7 @@ def _discover(roots, with_parents):
         parents = {node: [] for node in deps}
         while stack:
             node = stack.pop()
-            for child, _ in node.next_functions:
+            for child in node._next:
                 if child is None:
                     continue
                 if child in deps:
@@ -105,7 +105,7 @@ def _discover(roots, with_parents):
     get = deps.get
     while stack:  # the same walk without parents: it runs on every backward, so it is kept lean
         node = stack.pop()
-        for child, _ in node.next_functions:
+        for child in node._next:
             if child is not None:
                 n = get(child)
                 if n is None:
@@ -227,19 +227,19 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, stored):
             while ready:
                 node, grads = pop()
                 if grads is None:  # every gradient reaching it was None: nothing to run, but its edges count
-                    grads_in = (None,) * len(node.next_functions)
+                    grads_in = (None,) * len(node._next)
                 elif plain and node._extra is None and node.array_backward:
                     grads_in = node.backward(grads) if node.n_outputs == 1 else node.backward(*grads)
                     if release and node._saved:
                         node._saved = None
                 else:
                     grads_in = _run_node(node, [grads] if node.n_outputs == 1 else grads, run)
-                i = 0
-                for child, nr in node.next_functions:
-                    g = grads_in[i]
+                i = -1
+                for child in node._next:
                     i += 1
                     if child is None:  # an input that needs no gradient
                         continue
+                    g = grads_in[i]
                     if get is None:
                         total = child._uses
                     else:
@@ -248,7 +248,7 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, stored):
                             continue
                     if total == 1 and child.n_outputs == 1:
                         push((child, g))  # its only gradient: hand it straight on
-                    elif _gather(pending, child, nr, g, total):
+                    elif _gather(pending, child, node._nrs[i], g, total):
                         push((child, pending.pop(child)[1]))
                 grads = grads_in = g = None
             if not pending or deps is not None:
@@ -298,7 +298,7 @@ def _run_node(node, buf, run):
     """Run one node with everything the common case leaves out: hooks and retain_grad, capturing target
     gradients, AccumulateGrad, Tensor-only backward formulas, create_graph checks, anomaly detection.
 
-    Returns one gradient per entry of ``node.next_functions``.
+    Returns one gradient per input edge of the node (``node.next_functions``).
     """
     create_graph = run.create_graph
     extra = node._extra
@@ -308,7 +308,7 @@ def _run_node(node, buf, run):
         for nr, g in enumerate(buf):
             if g is not None and (node, nr) in run.target_set:
                 run.captured[(node, nr)] = g
-    skip = (None,) * len(node.next_functions)
+    skip = (None,) * len(node._next)
     if type(node) is AccumulateGrad:
         if run.needed is None:
             var = node.variable
@@ -317,7 +317,7 @@ def _run_node(node, buf, run):
                 g = _run_hooks(var._extra["hooks"], g, create_graph)
             _store_grad(var, g, create_graph, run.stored)
         return skip
-    if run.needed is not None and not any(child in run.needed for child, _ in node.next_functions):
+    if run.needed is not None and not any(child in run.needed for child in node._next):
         return skip  # a target whose own inputs are not wanted: its gradient is captured, nothing to run
     if create_graph and not node.double_backward:
         raise RuntimeError(

@@ -33,12 +33,17 @@ FREED_MESSAGE = (
 
 
 def saved_output(tensor):
-    """The record under which an op saves its own output: ``(array, version counter, output_nr)``.
+    """The record under which an op saves its own output: ``(array, version counter, output_nr, version)``.
 
     Not the output Tensor, which points back at the node through its ``grad_fn`` (that would be a reference
-    cycle); a plain tuple, because one is made per recorded op that keeps its result.
+    cycle); a plain tuple, because one is made per recorded op that keeps its result. The version is the
+    counter's value now (None for an inference tensor, which cannot be saved).
     """
-    return tensor._data, tensor._counter, tensor._output_nr
+    counter = tensor._counter
+    return tensor._data, counter, tensor._output_nr, None if counter is None else counter[0]
+
+
+NOTHING_SAVED = (None, None)  # what a binary op saves when neither operand is needed: shared, never unpacked
 
 
 class RemovableHandle:
@@ -60,24 +65,37 @@ class Node:
     """A backward function in the graph. Subclasses define ``backward(*grad_outputs)``.
 
     Attributes:
-        next_functions: ``((node, output_nr), ...)``, one per differentiable input of the forward op.
+        next_functions: ``((node, output_nr), ...)``, one per differentiable input of the forward op (a
+            property over ``_next``, the producer nodes, and ``_nrs``, their output numbers).
     """
 
-    __slots__ = ("next_functions", "_uses", "_saved", "_versions", "_extra", "__weakref__")
+    __slots__ = ("_next", "_nrs", "_uses", "_saved", "_versions", "_extra", "__weakref__")
     saved_names = ()  # names under which saved tensors are readable: "self" gives node._saved_self
     n_outputs = 1
     array_backward = False  # True: backward also runs on numpy arrays (see the module docstring)
     double_backward = True  # False: backward runs on arrays only, so create_graph=True cannot pass through
 
     def __init__(self, inputs):
+        # The edges are kept as two flat tuples, the producer nodes (None for an input that needs no gradient)
+        # and their output numbers (nearly always all 0: one shared tuple), not as PyTorch's tuple of pairs,
+        # which ``next_functions`` builds on demand: one object per recorded op instead of three, and every
+        # object a recorded op keeps alive is one more for Python's garbage collector to scan.
         # Unrolled for the one or two inputs of nearly every op: this runs once per recorded op.
         n = len(inputs)
         if n == 1:
-            self.next_functions = (_edge(inputs[0]),)
+            a = inputs[0]
+            self._next = (_producer(a),)
+            self._nrs = _ZEROS[1] if a is None or not a._output_nr else _output_nrs(inputs)
         elif n == 2:
-            self.next_functions = (_edge(inputs[0]), _edge(inputs[1]))
+            a, b = inputs
+            self._next = (_producer(a), _producer(b))
+            if (a is None or not a._output_nr) and (b is None or not b._output_nr):
+                self._nrs = _ZEROS[2]
+            else:
+                self._nrs = _output_nrs(inputs)
         else:
-            self.next_functions = tuple([_edge(t) for t in inputs])
+            self._next = tuple([_producer(t) for t in inputs])
+            self._nrs = _output_nrs(inputs)
         self._uses = 0  # edges made to this node by later ops: how many gradients backward may bring it
         self._saved = ()
         self._versions = ()
@@ -85,22 +103,32 @@ class Node:
         if anomaly.enabled:
             self._set_extra("trace", anomaly.forward_trace())
 
+    @property
+    def next_functions(self):
+        """``((node, output_nr), ...)``, one per differentiable input of the forward op; ``(None, 0)`` for an
+        input that needs no gradient, an ``AccumulateGrad`` node for a leaf that does."""
+        return tuple(zip(self._next, self._nrs))
+
     # -- saved tensors ------------------------------------------------------------------------------------
     def save(self, *tensors):
         """Keep ``tensors`` for backward: inputs as they are, outputs as ``saved_output`` records, None for an
         operand that was a scalar or whose grad is not needed."""
-        versions = ()  # of the items that are not None; a tuple of ints, which the garbage collector drops
+        versions = ()  # of the saved inputs (records carry their own); a tuple of ints, which the GC drops
         for t in tensors:
             if t is None:
                 continue
-            counter = t[1] if type(t) is tuple else t._counter
+            if type(t) is tuple:
+                counter = t[1]
+            else:
+                counter = t._counter
+                if counter is not None:
+                    versions += (counter[0],)
             if counter is None:
                 raise RuntimeError(
                     "Inference tensors cannot be saved for backward. To work around you can make a clone to get "
                     f"a normal tensor and use it in autograd. ({self.name()} tried to save a tensor created "
                     "under nnkit.inference_mode(); create it outside inference_mode or call .clone() on it.)"
                 )
-            versions += (counter[0],)
         self._saved = tensors
         self._versions = versions
 
@@ -110,8 +138,7 @@ class Node:
         counter = out._counter
         if counter is None:
             self.save(saved_output(out))  # raises: an inference tensor
-        self._saved = ((out._data, counter, out._output_nr),)
-        self._versions = (counter[0],)
+        self._saved = ((out._data, counter, out._output_nr, counter[0]),)
 
     def saved(self, tensors=False):
         """The saved values, checked against in-place changes; RuntimeError once freed by backward.
@@ -122,7 +149,8 @@ class Node:
         items = self._saved
         if items is None:
             raise RuntimeError(FREED_MESSAGE)
-        versions = self._versions
+        if items is NOTHING_SAVED:
+            return items
         arrays = not tensors and self.array_backward and not state.enabled
         out = []
         i = 0
@@ -130,20 +158,22 @@ class Node:
             if item is not None:
                 if type(item) is tuple:  # a saved output
                     counter = item[1]
-                    value = item[0] if arrays else self._unpack(item)
+                    if counter[0] != item[3]:
+                        raise self._modified_error(item, counter[0], item[3])
+                    item = item[0] if arrays else self._unpack(item)
                 else:
                     counter = item._counter
-                    value = item._data if arrays else item
-                if counter[0] != versions[i]:
-                    raise self._modified_error(item, counter[0], versions[i])
-                i += 1
-                item = value
+                    if counter[0] != self._versions[i]:
+                        raise self._modified_error(item, counter[0], self._versions[i])
+                    i += 1
+                    if arrays:
+                        item = item._data
             out.append(item)
         return out
 
     def _unpack(self, item):
         """A Tensor for a saved output record: its storage and version counter, with this node as grad_fn."""
-        data, counter, output_nr = item
+        data, counter, output_nr, _ = item
         value = _make(data, True, self)
         value._counter = counter
         value._output_nr = output_nr
@@ -151,7 +181,7 @@ class Node:
 
     def _modified_error(self, item, current, version):
         if type(item) is tuple:
-            data, _, output_nr = item
+            data, _, output_nr, _ = item
             dtype, shape, role = data.dtype, data.shape, f"output {output_nr} of {self.name()}"
         else:
             dtype, shape, role = item.dtype, item.shape, f"an input saved by {self.name()}"
@@ -224,7 +254,7 @@ class AccumulateGrad(Node):
     __slots__ = ("variable",)
 
     def __init__(self, variable):
-        self.next_functions = ()
+        self._next = self._nrs = ()
         self._uses = LEAF_USES
         self._saved = ()
         self._versions = ()
@@ -236,22 +266,28 @@ def _saved_getter(i):
     return lambda node: node.saved(tensors=True)[i]
 
 
-_NO_EDGE = (None, 0)
 # An AccumulateGrad node outlives one step's graph (the previous step's loss still holds it while the next
 # forward runs), so counting its uses would overcount; the engine instead sums a leaf's gradients over the
 # whole run and stores them once nothing else is left to run. This count never runs out.
 LEAF_USES = 1 << 62
+_ZEROS = {1: (0,), 2: (0, 0)}
 
 
-def _edge(t):
-    """The graph edge for an op input: its producer, its AccumulateGrad, or ``(None, 0)``; counts the use."""
+def _producer(t):
+    """The node an op input's gradient goes to: its producer, its AccumulateGrad, or None; counts the use."""
     if t is None or not t._requires_grad:
-        return _NO_EDGE
+        return None
     node = t.grad_fn
     if node is None:
-        return accumulator(t), 0
+        return accumulator(t)
     node._uses += 1
-    return node, t._output_nr
+    return node
+
+
+def _output_nrs(inputs):
+    """The output number of each input within its producer (0 for an input that needs no gradient)."""
+    nrs = tuple([t._output_nr if t is not None and t._requires_grad else 0 for t in inputs])
+    return _ZEROS.get(len(nrs), nrs) if not any(nrs) else nrs
 
 
 def accumulator(leaf):

@@ -12,7 +12,7 @@ import numpy as np
 
 from nnkit import dtypes
 from nnkit.autograd.grad_mode import state
-from nnkit.autograd.node import Node, saved_output
+from nnkit.autograd.node import NOTHING_SAVED, Node, saved_output
 from nnkit.ops.broadcast import sum_to_shape
 from nnkit.tensor import Tensor, _make
 
@@ -143,7 +143,7 @@ def _record(out, node):
 
 
 def _needs(node, i):
-    return node.next_functions[i][0] is not None
+    return node._next[i] is not None
 
 
 # -- arithmetic ----------------------------------------------------------------------------------------------
@@ -166,7 +166,7 @@ class AddBackward0(Node):
     array_backward = True
 
     def backward(self, grad):
-        (a_fn, _), (b_fn, _) = self.next_functions
+        a_fn, b_fn = self._next
         ga = gb = None
         if a_fn is not None:
             ga = grad if self.a_shape is None else sum_to_shape(grad, self.a_shape)
@@ -182,7 +182,7 @@ class SubBackward0(Node):
     array_backward = True
 
     def backward(self, grad):
-        (a_fn, _), (b_fn, _) = self.next_functions
+        a_fn, b_fn = self._next
         ga = gb = None
         if a_fn is not None:
             ga = grad if self.a_shape is None else sum_to_shape(grad, self.a_shape)
@@ -256,7 +256,7 @@ class MulBackward0(Node):
 
     def backward(self, grad):
         a, b = self.saved()
-        (a_fn, _), (b_fn, _) = self.next_functions
+        a_fn, b_fn = self._next
         ga = gb = None
         if a_fn is not None:
             ga = grad * (self.b_scalar if b is None else b)
@@ -283,7 +283,7 @@ def mul(input, other):
         if b is None:
             node.a_shape = node.b_shape = None
             node.b_scalar = y
-            node.save(None, None)  # nothing, but freed by backward all the same: a second backward raises
+            node._saved = NOTHING_SAVED  # save(None, None) in one step: freed by backward all the same
         else:
             node.a_shape, node.b_shape = _reduce_shapes(a, b, x, y)
             node.b_scalar = None
@@ -300,7 +300,7 @@ class DivBackward0(Node):
 
     def backward(self, grad):
         a, b = self.saved()
-        (a_fn, _), (b_fn, _) = self.next_functions
+        a_fn, b_fn = self._next
         ga = gb = None
         if a_fn is not None:
             ga = grad / (self.b_scalar if b is None else b)

@@ -314,9 +314,9 @@ class CopySlices(Node):
 
     def backward(self, grad):
         g_input = g_value = None
-        if self.next_functions[0][0] is not None:
+        if self._next[0] is not None:
             g_input = index_put(grad, self.index, 0)
-        if self.next_functions[1][0] is not None:
+        if self._next[1] is not None:
             g = _take(grad, self.index, self.node_class, self.node_class is not IndexBackward0)
             shape = self.value_shape
             extra = len(shape) - len(g.shape)
@@ -480,9 +480,9 @@ class MaskedFillBackward0(Node):
     def backward(self, grad):
         (mask,) = self.saved()
         g_input = g_value = None
-        if self.next_functions[0][0] is not None:
+        if self._next[0] is not None:
             g_input = sum_to_shape(where(mask, 0.0, grad), self.shape)
-        if self.next_functions[1][0] is not None:
+        if self._next[1] is not None:
             g_value = to_dtype(sum_to_shape(where(mask, grad, 0.0), ()), self.value_dtype)
         return g_input, g_value
 

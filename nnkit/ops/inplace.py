@@ -169,8 +169,8 @@ class FillBackward0(Node):
     array_backward = True
 
     def backward(self, grad):
-        old = grad * 0 if self.next_functions[0][0] is not None else None
-        value = sum_to_shape(grad, self.value_shape) if self.next_functions[1][0] is not None else None
+        old = grad * 0 if self._next[0] is not None else None
+        value = sum_to_shape(grad, self.value_shape) if self._next[1] is not None else None
         return old, value
 
 
@@ -212,9 +212,9 @@ class CopyBackwards(Node):
     array_backward = True
 
     def backward(self, grad):
-        old = grad * 0 if self.next_functions[0][0] is not None else None
+        old = grad * 0 if self._next[0] is not None else None
         src = None
-        if self.next_functions[1][0] is not None:
+        if self._next[1] is not None:
             src = ew.to_dtype(sum_to_shape(grad, self.src_shape), self.src_dtype)
         return old, src
 

@@ -42,7 +42,7 @@ def _squeeze(x, dim):
 
 
 def _needs(node, i):
-    return node.next_functions[i][0] is not None
+    return node._next[i] is not None
 
 
 # -- backward nodes ------------------------------------------------------------------------------------------

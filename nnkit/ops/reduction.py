@@ -9,6 +9,7 @@ pick elements (ties of max, zeros of prod) are constants computed from the numpy
 """
 
 import builtins
+import math
 import warnings
 from collections import namedtuple
 
@@ -85,8 +86,22 @@ def _reshape(x, shape):
     return x if x.shape == shape else x.reshape(shape)
 
 
+_FILL_LIMIT = 4096  # elements: below it, a filled array is cheaper to make than a broadcast view
+
+
 def _expand_grad(grad, node):
-    """The output gradient in keepdim form, broadcast to the input's shape."""
+    """The output gradient in keepdim form, broadcast to the input's shape.
+
+    In array mode, a single value spread over a small input is written into a new array: numpy's
+    ``broadcast_to`` costs several times more than that, and the view would be copied anyway if it became a
+    leaf's ``.grad``. A large input gets the read-only view (no memory).
+    """
+    if type(grad) is np.ndarray and grad.size == 1:
+        shape = node.shape
+        if math.prod(shape) <= _FILL_LIMIT:
+            out = np.empty(shape, grad.dtype)
+            out[...] = grad
+            return out
     return expand(_reshape(grad, node.kept), node.shape)
 
 

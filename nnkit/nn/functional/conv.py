@@ -224,7 +224,7 @@ def _input_grad_arrays(gy, w, geo, gmat=None):
 
 # -- the differentiable maps: arrays in, arrays out; Tensors in, a recorded Tensor out ----------------------------
 def _needs(node, i):
-    return node.next_functions[i][0] is not None
+    return node._next[i] is not None
 
 
 def _record(out, node):

@@ -20,7 +20,7 @@ _CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "
 
 
 def _needs(node, i):
-    return node.next_functions[i][0] is not None
+    return node._next[i] is not None
 
 
 def _rows(x, width):

@@ -166,7 +166,7 @@ class _LossBackward(Node):
         return expand(grad / self.divisor if self.divisor != 1 else grad, self.shape)
 
     def needs(self, i):
-        return self.next_functions[i][0] is not None
+        return self._next[i] is not None
 
 
 class _PairLossBackward(_LossBackward):

@@ -25,7 +25,7 @@ __all__ = ["batch_norm", "layer_norm", "group_norm", "normalize"]
 
 
 def _needs(node, i):
-    return node.next_functions[i][0] is not None
+    return node._next[i] is not None
 
 
 def _reshape(x, new_shape):
