@@ -492,17 +492,11 @@ class Tensor:
         return t
 
     # -- arithmetic operators ----------------------------------------------------------------------------
-    def __add__(self, other):
-        return add(self, other)
-
     def __radd__(self, other):
         return add(other, self)
 
     def __iadd__(self, other):
         return add_(self, other)
-
-    def __sub__(self, other):
-        return sub(self, other)
 
     def __rsub__(self, other):
         return sub(other, self)
@@ -510,17 +504,11 @@ class Tensor:
     def __isub__(self, other):
         return sub_(self, other)
 
-    def __mul__(self, other):
-        return mul(self, other)
-
     def __rmul__(self, other):
         return mul(other, self)
 
     def __imul__(self, other):
         return mul_(self, other)
-
-    def __truediv__(self, other):
-        return div(self, other)
 
     def __rtruediv__(self, other):
         return div(other, self)
@@ -647,10 +635,6 @@ class Tensor:
 
     negative = neg
 
-    def exp(self):
-        """Elementwise e**x."""
-        return exp(self)
-
     def log(self):
         """Elementwise natural logarithm."""
         return log(self)
@@ -678,18 +662,6 @@ class Tensor:
     def cos(self):
         """Elementwise cosine."""
         return cos(self)
-
-    def tanh(self):
-        """Elementwise hyperbolic tangent."""
-        return tanh(self)
-
-    def sigmoid(self):
-        """Elementwise logistic sigmoid 1 / (1 + e**-x)."""
-        return sigmoid(self)
-
-    def relu(self):
-        """Elementwise max(x, 0) (gradient 0 at 0)."""
-        return relu(self)
 
     def square(self):
         """Elementwise x * x."""
@@ -1131,6 +1103,6 @@ from nnkit.ops.shape import (  # noqa: E402
 )
 
 # The operators and methods that run most often are the op functions themselves (same arguments, same
-# docstring meaning): one Python call less per op, which is a good part of an op's cost on small tensors.
+# meaning): one Python call less per op, which is a good part of an op's cost on small tensors.
 Tensor.__add__, Tensor.__sub__, Tensor.__mul__, Tensor.__truediv__ = add, sub, mul, div
 Tensor.exp, Tensor.tanh, Tensor.sigmoid, Tensor.relu = exp, tanh, sigmoid, relu

@@ -85,14 +85,18 @@ class Node:
         if n == 1:
             a = inputs[0]
             self._next = (_producer(a),)
-            self._nrs = _ZEROS[1] if a is None or not a._output_nr else _output_nrs(inputs)
+            self._nrs = _ZEROS1 if a is None or not a._output_nr else _output_nrs(inputs)
         elif n == 2:
             a, b = inputs
-            self._next = (_producer(a), _producer(b))
-            if (a is None or not a._output_nr) and (b is None or not b._output_nr):
-                self._nrs = _ZEROS[2]
+            if b is None:  # an op with a number operand
+                self._next = (_producer(a), None)
+                self._nrs = _ZEROS2 if a is None or not a._output_nr else _output_nrs(inputs)
             else:
-                self._nrs = _output_nrs(inputs)
+                self._next = (_producer(a), _producer(b))
+                if (a is None or not a._output_nr) and not b._output_nr:
+                    self._nrs = _ZEROS2
+                else:
+                    self._nrs = _output_nrs(inputs)
         else:
             self._next = tuple([_producer(t) for t in inputs])
             self._nrs = _output_nrs(inputs)
@@ -270,7 +274,7 @@ def _saved_getter(i):
 # forward runs), so counting its uses would overcount; the engine instead sums a leaf's gradients over the
 # whole run and stores them once nothing else is left to run. This count never runs out.
 LEAF_USES = 1 << 62
-_ZEROS = {1: (0,), 2: (0, 0)}
+_ZEROS1, _ZEROS2 = (0,), (0, 0)
 
 
 def _producer(t):
@@ -287,7 +291,7 @@ def _producer(t):
 def _output_nrs(inputs):
     """The output number of each input within its producer (0 for an input that needs no gradient)."""
     nrs = tuple([t._output_nr if t is not None and t._requires_grad else 0 for t in inputs])
-    return _ZEROS.get(len(nrs), nrs) if not any(nrs) else nrs
+    return nrs if any(nrs) else {1: _ZEROS1, 2: _ZEROS2}.get(len(nrs), nrs)
 
 
 def accumulator(leaf):

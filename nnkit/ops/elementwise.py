@@ -101,6 +101,26 @@ def _scalar_array(value, dtype):
     return array
 
 
+_CONSTANTS = {}  # dtype -> (0, 1) as read-only 0-d arrays of that dtype
+
+
+def _zero_one(dtype):
+    """0 and 1 as 0-d arrays of ``dtype``, for formulas on small arrays (see ``_scalar_array``)."""
+    pair = _CONSTANTS.get(dtype)
+    if pair is None:
+        pair = (np.zeros((), dtype), np.ones((), dtype))
+        for a in pair:
+            a.flags.writeable = False
+        _CONSTANTS[dtype] = pair
+    return pair
+
+
+def _one(like):
+    """1 for an expression with ``like``: a 0-d array of its dtype when ``like`` is an array (array-mode
+    backward), else the number (a Tensor, which records the formula)."""
+    return _zero_one(like.dtype)[1] if type(like) is np.ndarray else 1
+
+
 def _coerce(value, other, op):
     """(value as Tensor or Python scalar, is_tensor) for a non-Tensor operand."""
     if isinstance(value, np.generic):  # before the Python check: np.float64 subclasses float
@@ -339,8 +359,12 @@ def div(input, other, *, rounding_mode=None):
     if rg and state.enabled:
         node = DivBackward0((a, b))
         node.a_shape, node.b_shape = _SAME_SHAPES if b is None else _reduce_shapes(a, b, x, y)
-        node.b_scalar = y if b is None else None
-        node.save(a if b is not None and b._requires_grad else None, b)
+        if b is None:
+            node.b_scalar = y
+            node._saved = NOTHING_SAVED
+        else:
+            node.b_scalar = None
+            node.save(a if b._requires_grad else None, b)
         out._requires_grad = True
         out.grad_fn = node
     return out
@@ -575,7 +599,7 @@ class SqrtBackward0(Node):
 
     def backward(self, grad):
         (result,) = self.saved()
-        return (grad / (result * 2),)
+        return (grad / (result + result),)
 
 
 def sqrt(input):
@@ -690,7 +714,7 @@ class TanhBackward0(Node):
 
     def backward(self, grad):
         (result,) = self.saved()
-        return (grad * (1 - result * result),)
+        return (grad * (_one(result) - result * result),)
 
 
 def tanh(input):
@@ -711,13 +735,14 @@ class SigmoidBackward0(Node):
 
     def backward(self, grad):
         (result,) = self.saved()
-        return (grad * (result * (1 - result)),)
+        return (grad * (result * (_one(result) - result)),)
 
 
 def _sigmoid_array(x):
     # e**min(x, 0) / (1 + e**-|x|): 1 / (1 + e**-x) for x >= 0 and e**x / (1 + e**x) below, so exp never
     # overflows and tiny results keep their precision. No np.where: it costs more than the two exps here.
-    return np.exp(np.minimum(x, 0)) / (1 + np.exp(-np.abs(x)))
+    zero, one = _zero_one(x.dtype)
+    return np.exp(np.minimum(x, zero)) / (one + np.exp(-np.abs(x)))
 
 
 def sigmoid(input):
