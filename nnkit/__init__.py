@@ -5,6 +5,7 @@
 """
 
 from nnkit import (
+    allocator,
     autograd,
     data,
     nn,  # noqa: E402  (after the core: nn builds on it)
@@ -184,7 +185,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "autograd", "nn", "optim", "data", "save", "load",
+    "Tensor", "allocator", "autograd", "nn", "optim", "data", "save", "load",
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
     "ones_like", "full_like", "empty_like", "rand", "randn", "randint", "rand_like", "randn_like", "randperm",
     "arange", "linspace", "eye", "device", "is_tensor", "Generator", "manual_seed", "seed", "initial_seed",
@@ -203,3 +204,7 @@ __all__ = [
     "unbind", "gather", "index_select", "masked_fill", "matmul", "mm", "bmm", "mv", "dot", "numel", "equal",
     "allclose", "isclose",
 ]
+
+# Large arrays are reused from the heap instead of being returned to the kernel and faulted back in on every
+# training step (glibc only; see nnkit/allocator.py for the measurements and how to undo it).
+allocator.configure()

@@ -13,7 +13,7 @@ PACKAGE = Path(nnkit.__file__).parent
 
 # Lower number = lower layer. Prefixes are matched longest first.
 LAYERS = {
-    "nnkit.dtypes": 0, "nnkit.printing": 0,
+    "nnkit.dtypes": 0, "nnkit.printing": 0, "nnkit.allocator": 0,
     "nnkit.autograd": 1, "nnkit.tensor": 1, "nnkit.creation": 1, "nnkit.random": 1,
     "nnkit.ops": 2,
     "nnkit.nn.functional": 3,
