@@ -765,7 +765,9 @@ class ReluBackward0(Node):
 
     def backward(self, grad):
         (result,) = self.saved()
-        return (grad * gt(result, 0),)  # gradient 0 at 0
+        if type(result) is np.ndarray:  # numpy multiplies by a float mask about twice as fast as by a bool one
+            return (grad * (result > 0).astype(result.dtype),)  # gradient 0 at 0
+        return (grad * gt(result, 0),)
 
 
 def relu(input):
