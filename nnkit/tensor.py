@@ -9,7 +9,7 @@ bottom of this file are the only place the tensor layer reaches up into the ops 
 import numpy as np
 
 from nnkit import dtypes
-from nnkit.autograd.grad_mode import state
+from nnkit.autograd.grad_mode import in_inference
 
 __all__ = ["Tensor"]
 
@@ -24,7 +24,7 @@ def _make(data, requires_grad=False, grad_fn=None):
     t._requires_grad = requires_grad
     t.grad_fn = grad_fn
     t._grad = None
-    t._counter = None if state.inference else [0]
+    t._counter = None if in_inference() else [0]
     t._output_nr = 0
     t._base = None
     t._acc = None

@@ -11,7 +11,7 @@ unless ``retain_graph``; gradients are dropped as soon as they are consumed.
 import numpy as np
 
 from nnkit.autograd import anomaly
-from nnkit.autograd.grad_mode import state
+from nnkit.autograd.grad_mode import set_recording
 from nnkit.autograd.node import AccumulateGrad, accumulator
 from nnkit.tensor import Tensor, _make
 
@@ -217,8 +217,7 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, stored):
     # single edge).
     release = not retain_graph
     pop, push = ready.pop, ready.append
-    prev_enabled = state.enabled
-    state.enabled = create_graph
+    prev_enabled = set_recording(create_graph)
     errstate = np.errstate(all="ignore")  # inf/nan in gradients are values, not warnings (as in PyTorch)
     errstate.__enter__()
     try:
@@ -259,7 +258,7 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, stored):
             else:
                 deps = _recount(roots, pending, push)  # stalled: a consumer outside this run never delivered
     finally:
-        state.enabled = prev_enabled
+        set_recording(prev_enabled)
         errstate.__exit__(None, None, None)
     return run.captured
 

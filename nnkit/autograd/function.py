@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-from nnkit.autograd.grad_mode import no_grad, state
+from nnkit.autograd.grad_mode import no_grad, recording
 from nnkit.autograd.node import Node, saved_output
 from nnkit.tensor import Tensor, _make, _view_of
 
@@ -208,7 +208,7 @@ class Function:
         ctx = cls._backward_cls(tensors)
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         ctx.forward_args = tuple((a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args)
-        record = state.enabled and any(t._requires_grad for t in tensors)
+        record = recording() and any(t._requires_grad for t in tensors)
         custom_setup = cls.setup_context is not Function.setup_context
         with no_grad():
             if custom_setup:
@@ -285,7 +285,7 @@ def once_differentiable(backward):
     def wrapper(ctx, *args):
         with no_grad():
             result = backward(ctx, *args)
-        if not state.enabled:
+        if not recording():
             return result
         grads = [a for a in args if isinstance(a, Tensor) and a._requires_grad]
         if not grads:

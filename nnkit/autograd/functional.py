@@ -15,7 +15,7 @@ import numpy as np
 
 from nnkit.autograd.engine import grad as _grad
 from nnkit.autograd.function import Function
-from nnkit.autograd.grad_mode import enable_grad, set_grad_enabled, state
+from nnkit.autograd.grad_mode import enable_grad, recording, set_grad_enabled
 from nnkit.tensor import Tensor, _make
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
@@ -211,7 +211,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
                 "The vector v can only be None if the user-provided function returns a single Tensor with a "
                 f"single element. (It returned shapes {[list(o.shape) for o in outputs]}.)"
             )
-    with set_grad_enabled(True if create_graph else state.enabled):
+    with set_grad_enabled(True if create_graph else recording()):
         grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
         result = _fill_in_zeros(grad_res, inputs, strict, "back")
     outputs = _grad_postprocess(outputs, create_graph)
@@ -248,7 +248,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         grad_outputs = tuple(_zeros_like(out, requires_grad=True) for out in outputs)
         grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict=strict)
-    with set_grad_enabled(True if create_graph else state.enabled):
+    with set_grad_enabled(True if create_graph else recording()):
         grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
         result = _fill_in_zeros(grad_res, outputs, strict, "back_trick")
     outputs = _grad_postprocess(outputs, create_graph)
@@ -388,7 +388,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
         is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac = _scalar_function_derivatives(
             func, inputs, v, create_graph, strict, "vhp"
         )
-    with set_grad_enabled(True if create_graph else state.enabled):
+    with set_grad_enabled(True if create_graph else recording()):
         grad_res = _autograd_grad(jac, inputs, v, create_graph=create_graph)
         result = _fill_in_zeros(grad_res, inputs, strict, "double_back")
     outputs = _grad_postprocess(outputs, create_graph)
@@ -409,7 +409,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         grad_jac = tuple(_zeros_like(inp, requires_grad=True) for inp in inputs)
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, "hessian", strict=strict)
-    with set_grad_enabled(True if create_graph else state.enabled):
+    with set_grad_enabled(True if create_graph else recording()):
         grad_res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
         result = _fill_in_zeros(grad_res, inputs, strict, "double_back_trick")
     outputs = _grad_postprocess(outputs, create_graph)

@@ -20,7 +20,7 @@ checked when unpacked, which catches in-place changes made in between.
 import weakref
 
 from nnkit.autograd import anomaly
-from nnkit.autograd.grad_mode import state
+from nnkit.autograd.grad_mode import recording
 
 __all__ = ["Node", "AccumulateGrad", "RemovableHandle", "saved_output"]
 
@@ -155,7 +155,7 @@ class Node:
             raise RuntimeError(FREED_MESSAGE)
         if items is NOTHING_SAVED:
             return items
-        arrays = not tensors and self.array_backward and not state.enabled
+        arrays = not tensors and self.array_backward and not recording()
         out = []
         i = 0
         for item in items:  # runs for every node in backward: kept to the fewest steps (no zip)

@@ -3,7 +3,7 @@
 import numpy as np
 
 from nnkit import dtypes
-from nnkit.autograd.grad_mode import state
+from nnkit.autograd.grad_mode import in_inference
 from nnkit.tensor import Tensor
 
 __all__ = ["Parameter"]
@@ -48,7 +48,7 @@ class Parameter(Tensor):
         p._requires_grad = requires_grad
         p.grad_fn = None
         p._grad = None
-        p._counter = data._counter if data._counter is not None or state.inference else [0]
+        p._counter = data._counter if data._counter is not None or in_inference() else [0]
         p._output_nr = 0
         p._base = None
         p._acc = None

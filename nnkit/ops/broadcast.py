@@ -6,7 +6,7 @@ stretched; every binary op's backward calls it, so no op reduces gradients by ha
 
 import numpy as np
 
-from nnkit.autograd.grad_mode import state
+from nnkit.autograd.grad_mode import recording
 from nnkit.autograd.node import Node
 from nnkit.tensor import Tensor, _make, _view_of
 
@@ -55,7 +55,7 @@ def sum_to_shape(x, shape):
         return x
     axes = _reduced_axes(data.shape, shape)
     out = _make(data.sum(axis=axes).reshape(shape) if axes else data.reshape(shape))
-    if x._requires_grad and state.enabled:
+    if x._requires_grad and recording():
         node = SumBackward1((x,))
         node.shape = data.shape
         out._requires_grad = True
@@ -106,7 +106,7 @@ def expand(x, sizes):
         out = _view_of(x, x._data.view())
     else:
         out = _view_of(x, np.broadcast_to(x._data, target))
-    if x._requires_grad and state.enabled:
+    if x._requires_grad and recording():
         node = ExpandBackward0((x,))
         node.shape = shape
         out._requires_grad = True

@@ -11,7 +11,7 @@ import builtins
 import numpy as np
 
 from nnkit import dtypes
-from nnkit.autograd.grad_mode import state
+from nnkit.autograd.grad_mode import recording
 from nnkit.autograd.node import NOTHING_SAVED, Node, saved_output
 from nnkit.ops.broadcast import sum_to_shape
 from nnkit.tensor import Tensor, _make
@@ -236,7 +236,7 @@ def add(input, other, *, alpha=1):
         out = _make(x + y if alpha == 1 else x + alpha * y)
     except ValueError:
         raise _broadcast_error("add", x, y) from None
-    if rg and state.enabled:
+    if rg and recording():
         node = AddBackward0((a, b))
         node.a_shape, node.b_shape = _SAME_SHAPES if b is None else _reduce_shapes(a, b, x, y)
         node.alpha = alpha
@@ -257,7 +257,7 @@ def sub(input, other, *, alpha=1):
         out = _make(x - y if alpha == 1 else x - alpha * y)
     except ValueError:
         raise _broadcast_error("sub", x, y) from None
-    if rg and state.enabled:
+    if rg and recording():
         if a is None:
             node = RsubBackward1((b,))
         else:
@@ -298,7 +298,7 @@ def mul(input, other):
         out = _make(x * y)
     except ValueError:
         raise _broadcast_error("mul", x, y) from None
-    if rg and state.enabled:
+    if rg and recording():
         node = MulBackward0((a, b))
         if b is None:
             node.a_shape = node.b_shape = None
@@ -356,7 +356,7 @@ def div(input, other, *, rounding_mode=None):
     except ValueError:
         raise _broadcast_error("div", x, y) from None
     out = _make(quotient if quotient.dtype is result_dtype else quotient.astype(result_dtype))
-    if rg and state.enabled:
+    if rg and recording():
         node = DivBackward0((a, b))
         node.a_shape, node.b_shape = _SAME_SHAPES if b is None else _reduce_shapes(a, b, x, y)
         if b is None:
@@ -437,7 +437,7 @@ def pow(input, exponent):
         out = _make(np.power(x, y))
     except ValueError:
         raise _broadcast_error("pow", x, y) from None
-    if rg and state.enabled:
+    if rg and recording():
         if b is None:
             node = PowBackward0((a,))
             node.exponent = y
@@ -474,7 +474,7 @@ class NegBackward0(Node):
 def neg(input):
     """``-input``."""
     out = _make(-input._data)
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         out._requires_grad = True
         out.grad_fn = NegBackward0((input,))
     return out
@@ -509,7 +509,7 @@ def remainder(input, other):
         out = _make(np.remainder(x, y))
     except ValueError:
         raise _broadcast_error("remainder", x, y) from None
-    if rg and state.enabled:
+    if rg and recording():
         node = (RemainderBackward1 if b is not None else RemainderBackward0)((a, b))
         node.a_shape, node.b_shape = _shape(a), _shape(b)
         node.save(a if _needs(node, 1) else None, b if _needs(node, 1) else None)
@@ -541,7 +541,7 @@ def exp(input):
     if not isinstance(input, Tensor):
         return np.exp(input)
     out = _make(np.exp(_float_data(input)))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = ExpBackward0((input,))
         node.save_result(out)
         out._requires_grad = True
@@ -564,7 +564,7 @@ def log(input):
     if not isinstance(input, Tensor):
         return np.log(input)
     out = _make(np.log(_float_data(input)))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = LogBackward0((input,))
         node.save(input)
         out._requires_grad = True
@@ -587,7 +587,7 @@ def log1p(input):
     if not isinstance(input, Tensor):
         return np.log1p(input)
     out = _make(np.log1p(_float_data(input)))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         _record(out, Log1PBackward0((input,))).save(input)
     return out
 
@@ -605,7 +605,7 @@ class SqrtBackward0(Node):
 def sqrt(input):
     """Elementwise square root."""
     out = _make(np.sqrt(_float_data(input)))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         _record(out, SqrtBackward0((input,))).save_result(out)
     return out
 
@@ -624,7 +624,7 @@ def rsqrt(input):
     """Elementwise ``1 / sqrt(input)``."""
     data = _float_data(input)
     out = _make(np.reciprocal(np.sqrt(data)))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         _record(out, RsqrtBackward0((input,))).save_result(out)
     return out
 
@@ -642,7 +642,7 @@ class ReciprocalBackward0(Node):
 def reciprocal(input):
     """Elementwise ``1 / input``."""
     out = _make(np.reciprocal(_float_data(input)))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         _record(out, ReciprocalBackward0((input,))).save_result(out)
     return out
 
@@ -662,7 +662,7 @@ def abs(input):
     if not isinstance(input, Tensor):
         return np.abs(input)
     out = _make(np.abs(input._data))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         _record(out, AbsBackward0((input,))).save(input)
     return out
 
@@ -682,7 +682,7 @@ def sin(input):
     if not isinstance(input, Tensor):
         return np.sin(input)
     out = _make(np.sin(_float_data(input)))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         _record(out, SinBackward0((input,))).save(input)
     return out
 
@@ -702,7 +702,7 @@ def cos(input):
     if not isinstance(input, Tensor):
         return np.cos(input)
     out = _make(np.cos(_float_data(input)))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         _record(out, CosBackward0((input,))).save(input)
     return out
 
@@ -720,7 +720,7 @@ class TanhBackward0(Node):
 def tanh(input):
     """Elementwise hyperbolic tangent."""
     out = _make(np.tanh(_float_data(input)))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = TanhBackward0((input,))
         node.save_result(out)
         out._requires_grad = True
@@ -750,7 +750,7 @@ def sigmoid(input):
     if not isinstance(input, Tensor):
         return _sigmoid_array(input)
     out = _make(_sigmoid_array(_float_data(input)))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = SigmoidBackward0((input,))
         node.save_result(out)
         out._requires_grad = True
@@ -776,7 +776,7 @@ def relu(input):
         return np.maximum(input, 0, dtype=input.dtype)
     data = input._data
     out = _make(np.maximum(data, 0, dtype=data.dtype) if data.dtype.kind != "b" else data.copy())
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = ReluBackward0((input,))
         node.save_result(out)
         out._requires_grad = True
@@ -812,7 +812,7 @@ class RoundBackward0(_ZeroGradient):
 
 def _piecewise_constant(input, fn, node_class):
     out = _make(fn(input._data))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         _record(out, node_class((input,)))
     return out
 
@@ -873,7 +873,7 @@ def clamp(input, min=None, max=None):
     if data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
         data = data.astype(_FLOAT32)
     out = _make(np.clip(data, min, max))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = _record(out, ClampBackward1((input,)))
         node.min, node.max = min, max
         node.save(input)
@@ -919,7 +919,7 @@ def _extremum(input, other, fn, node_class, name):
         out = _make(fn(x, y))
     except ValueError:
         raise _broadcast_error(name, x, y) from None
-    if rg and state.enabled:
+    if rg and recording():
         node = _record(out, node_class((a, b)))
         node.a_shape, node.b_shape = x.shape, y.shape
         node.save(a, b)
@@ -972,7 +972,7 @@ def where(condition, input, other):
         (a is not None and a._data.dtype == np.float64) or (b is not None and b._data.dtype == np.float64)
     ):
         out._data = out._data.astype(_FLOAT32)  # two Python floats: default dtype, as PyTorch
-    if rg and state.enabled:
+    if rg and recording():
         node = _record(out, WhereBackward0((a, b)))
         node.a_shape, node.b_shape = _shape(a), _shape(b)
         node.condition = cond
@@ -1101,7 +1101,7 @@ def to_dtype(input, np_dtype, copy=False):
     if data.dtype is np_dtype or data.dtype == np_dtype:
         return clone(input) if copy else input
     out = _make(data.astype(np_dtype))
-    if input._requires_grad and state.enabled and out._data.dtype.kind == "f":
+    if input._requires_grad and recording() and out._data.dtype.kind == "f":
         node = _record(out, ToCopyBackward0((input,)))
         node.dtype = data.dtype
     return out
@@ -1118,7 +1118,7 @@ class CloneBackward0(Node):
 def clone(input):
     """A copy with its own storage; gradients pass through unchanged."""
     out = _make(input._data.copy())
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         _record(out, CloneBackward0((input,)))
     return out
 

@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from nnkit.autograd.grad_mode import state
+from nnkit.autograd.grad_mode import recording
 from nnkit.autograd.node import Node
 from nnkit.ops.broadcast import sum_to_shape
 from nnkit.ops.elementwise import to_dtype, where
@@ -222,7 +222,7 @@ def _scatter(grad, shape, index, accumulate):
     if not isinstance(grad, Tensor):
         return _scattered(grad, shape, index, accumulate)
     result = _make(_scattered(grad._data, shape, index, accumulate))
-    if grad._requires_grad and state.enabled:
+    if grad._requires_grad and recording():
         node = _record(result, IndexBackwardBackward0((grad,)))
         node.index, node.view = index, not accumulate
     return result
@@ -255,7 +255,7 @@ def _take(input, np_index, node_class, view=False):
     except IndexError as err:
         raise _index_error(err, data, np_index) from None
     out = _view_of(input, array) if view else _make(array)
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = _record(out, node_class((input,)))
         node.shape, node.index = data.shape, np_index if view else _owned(np_index)
     return out
@@ -293,7 +293,7 @@ def getitem(input, index):
         out = _make(array)
     else:
         out = _view_of(input, array)
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = _record(out, node_class((input,)))
         if node_class is UnsqueezeBackward0:
             node.shape = data.shape
@@ -372,7 +372,7 @@ def index_put(input, index, value):
     out = input._data.copy()
     _assign(out, np_index, value_data)
     result = _make(out)
-    if state.enabled and (input._requires_grad or (value_t is not None and value_t._requires_grad)):
+    if recording() and (input._requires_grad or (value_t is not None and value_t._requires_grad)):
         advanced = node_class is IndexBackward0
         node = _record(result, (IndexPutBackward0 if advanced else CopySlices)((input, value_t)))
         node.index = _owned(np_index)
@@ -529,7 +529,7 @@ def masked_fill(input, mask, value):
             f"The size of tensor a must match the size of tensor b: masked_fill cannot broadcast a mask of shape "
             f"{list(mask.shape)} with a tensor of shape {list(data.shape)}"
         ) from None
-    if state.enabled and (input._requires_grad or (value_t is not None and value_t._requires_grad)):
+    if recording() and (input._requires_grad or (value_t is not None and value_t._requires_grad)):
         node = _record(out, (MaskedFillBackward0 if value_t is None else MaskedFillBackward1)((input, value_t)))
         node.shape = data.shape
         node.save(mask)

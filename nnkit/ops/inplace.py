@@ -9,7 +9,7 @@ out of place on a snapshot of the old values, written back into the same storage
 
 import numpy as np
 
-from nnkit.autograd.grad_mode import state
+from nnkit.autograd.grad_mode import in_inference, recording
 from nnkit.autograd.node import Node
 from nnkit.ops import elementwise as ew
 from nnkit.ops.broadcast import sum_to_shape
@@ -23,13 +23,13 @@ __all__ = [
 
 
 def _check_target(target, op):
-    if target._counter is None and not state.inference:
+    if target._counter is None and not in_inference():
         raise RuntimeError(
             "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get "
             "a normal tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more "
             f"details. ({op} on a tensor of shape {list(target.shape)} created under inference_mode.)"
         )
-    if state.enabled:
+    if recording():
         if target._requires_grad and target.grad_fn is None:
             raise RuntimeError(
                 f"a leaf Variable that requires grad is being used in an in-place operation. ({op} on a leaf of "
@@ -77,10 +77,10 @@ def apply_inplace(target, out_of_place, *args, kernel, op):
         op: the op's name, for error messages.
     """
     _check_target(target, op)
-    recording = state.enabled and (
+    records = recording() and (
         target._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
     )
-    if not recording:
+    if not records:
         values = [a._data if isinstance(a, Tensor) else a for a in args]
         try:
             kernel(target._data, *values)

@@ -11,7 +11,7 @@ other one needs its gradient. The formulas also run on numpy arrays (see nnkit.a
 
 import numpy as np
 
-from nnkit.autograd.grad_mode import state
+from nnkit.autograd.grad_mode import recording
 from nnkit.autograd.node import Node
 from nnkit.ops.broadcast import sum_to_shape
 from nnkit.ops.shape import squeeze, transpose, unsqueeze
@@ -165,7 +165,7 @@ def _product(a, b, x, y, op, node_class):
     except ValueError:
         raise _shape_error(x, y, op) from None
     out = _make(result)
-    if (a._requires_grad or b._requires_grad) and state.enabled:
+    if (a._requires_grad or b._requires_grad) and recording():
         node = node_class((a, b))
         # Each operand is needed only for the other's gradient.
         node.save(a if _needs(node, 1) else None, b if _needs(node, 0) else None)

@@ -16,7 +16,7 @@ from collections import namedtuple
 import numpy as np
 
 from nnkit import dtypes
-from nnkit.autograd.grad_mode import state
+from nnkit.autograd.grad_mode import recording
 from nnkit.autograd.node import Node, saved_output
 from nnkit.ops.broadcast import expand
 from nnkit.ops.elementwise import abs, exp, maximum, minimum, sign, to_dtype, where
@@ -191,7 +191,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
         out = _make(data.sum(axis=axes, keepdims=keepdim, dtype=_INT64))
     else:
         out = _make(data.sum(axis=axes, keepdims=keepdim))
-    if input._requires_grad and state.enabled and out._data.dtype.kind == "f":
+    if input._requires_grad and recording() and out._data.dtype.kind == "f":
         node = _record(out, (SumBackward0 if axes is None else SumBackward1)((input,)))
         node.shape, node.kept, node.in_dtype = input._data.shape, _kept(data.shape, axes), in_dtype
     return out
@@ -244,7 +244,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     else:
         with np.errstate(invalid="ignore"):
             out = _make(total / n)
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = _record(out, (MeanBackward0 if axes is None else MeanBackward1)((input,)))
         node.shape, node.kept, node.in_dtype, node.n = input._data.shape, _kept(data.shape, axes), in_dtype, n
     return out
@@ -305,7 +305,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
         out = _make(data.prod(axis=axes, keepdims=keepdim, dtype=_INT64))
     else:
         out = _make(data.prod(axis=axes, keepdims=keepdim))
-    if input._requires_grad and state.enabled and out._data.dtype.kind == "f":
+    if input._requires_grad and recording() and out._data.dtype.kind == "f":
         node = _record(out, (ProdBackward0 if axes is None else ProdBackward1)((input,)))
         node.shape, node.kept, node.in_dtype, node.axes = input._data.shape, _kept(data.shape, axes), in_dtype, axes
         node.save(input, saved_output(out))
@@ -403,7 +403,7 @@ def _extreme(input, dim, keepdim, op):
     if dim is None:
         _check_nonempty(data, None, op)
         out = _make(data.max() if is_max else data.min())
-        if input._requires_grad and state.enabled:
+        if input._requires_grad and recording():
             node = _record(out, (MaxBackward1 if is_max else MinBackward1)((input,)))
             node.shape, node.kept, node.axes = data.shape, _kept(data.shape, None), None
             node.save(input, saved_output(out))
@@ -425,7 +425,7 @@ def _extreme(input, dim, keepdim, op):
             values, indices = values.squeeze(d), indices.squeeze(d)
         indices = indices.astype(_INT64, copy=False)
     out = _make(values)
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = _record(out, (MaxBackward0 if is_max else MinBackward0)((input,)))
         node.shape, node.kept, node.dim, node.indices = data.shape, _kept(data.shape, (d,)), d, indices
     return (_MaxResult if is_max else _MinResult)(out, _make(indices))
@@ -460,7 +460,7 @@ def _amax_amin(input, dim, keepdim, op, node_class):
     axes = _axes(dim, data.ndim, op)
     _check_nonempty(data, axes, op)
     out = _make(data.max(axis=axes, keepdims=keepdim) if op == "amax" else data.min(axis=axes, keepdims=keepdim))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = _record(out, node_class((input,)))
         node.shape, node.kept, node.axes = data.shape, _kept(data.shape, axes), axes
         node.save(input, saved_output(out))
@@ -572,7 +572,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """
     result, axes, n, correction = _variance(input, dim, unbiased, keepdim, correction, "var")
     out = _make(result)
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = _record(out, VarBackward0((input,)))
         node.shape, node.kept, node.axes = input._data.shape, _kept(input._data.shape, axes), axes
         node.n, node.correction = n, correction
@@ -587,7 +587,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """
     result, axes, n, correction = _variance(input, dim, unbiased, keepdim, correction, "std")
     out = _make(np.sqrt(result))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = _record(out, StdBackward0((input,)))
         node.shape, node.kept, node.axes = input._data.shape, _kept(input._data.shape, axes), axes
         node.n, node.correction = n, correction
@@ -626,7 +626,7 @@ def logsumexp(input, dim, keepdim=False):
     with np.errstate(divide="ignore"):
         total = np.log(np.exp(data - peak).sum(axis=axes, keepdims=True)) + peak
     out = _make(total if keepdim else total.reshape(_dropped(data.shape, axes)))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = _record(out, LogsumexpBackward0((input,)))
         node.shape, node.kept = data.shape, _kept(data.shape, axes)
         node.save(input, saved_output(out))
@@ -717,7 +717,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     else:
         result = (a ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
     out = _make(result)
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = _record(out, LinalgVectorNormBackward0((input,)))
         node.shape, node.kept, node.axes, node.p, node.in_dtype = data.shape, _kept(data.shape, axes), axes, p, in_dtype
         node.save(input, saved_output(out))
@@ -772,7 +772,7 @@ def softmax(input, dim, dtype=None):
     data, axis, in_dtype = _softmax_input(input, dim, dtype, "softmax")
     e = np.exp(_shifted(data, axis))
     out = _make(e / e.sum(axis=axis, keepdims=True))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = _record(out, SoftmaxBackward0((input,)))
         node.dim, node.in_dtype = axis, in_dtype
         node.save_result(out)
@@ -799,7 +799,7 @@ def log_softmax(input, dim, dtype=None):
     data, axis, in_dtype = _softmax_input(input, dim, dtype, "log_softmax")
     shifted = _shifted(data, axis)
     out = _make(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = _record(out, LogSoftmaxBackward0((input,)))
         node.dim, node.in_dtype = axis, in_dtype
         node.save_result(out)

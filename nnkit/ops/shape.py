@@ -14,7 +14,7 @@ checks: backward formulas use these functions and run on arrays in plain backwar
 import numpy as np
 
 from nnkit import dtypes
-from nnkit.autograd.grad_mode import state
+from nnkit.autograd.grad_mode import recording
 from nnkit.autograd.node import Node
 from nnkit.ops.broadcast import expand, sum_to_shape
 from nnkit.ops.elementwise import to_dtype
@@ -128,7 +128,7 @@ def reshape(input, shape):
     shape = _infer_shape(shape, data.size)
     array, is_view = _reshaped(data, shape)
     out = _view_of(input, array) if is_view else _make(array)
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = _record(out, (ViewBackward0 if is_view else UnsafeViewBackward0)((input,)))
         node.shape = data.shape
     return out
@@ -151,7 +151,7 @@ def view(input, shape):
             f"shape {list(data.shape)} as {list(shape)}; .contiguous().view(...) also works.)"
         )
     out = _view_of(input, array)
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         _record(out, ViewBackward0((input,))).shape = data.shape
     return out
 
@@ -179,7 +179,7 @@ def transpose(input, dim0, dim1):
     d0 = _dim(dim0, ndim, "transpose")
     d1 = _dim(dim1, ndim, "transpose")
     out = _view_of(input, data.swapaxes(d0, d1) if ndim else data.view())
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = _record(out, TransposeBackward0((input,)))
         node.dim0, node.dim1 = d0, d1
     return out
@@ -219,7 +219,7 @@ def permute(input, dims):
     if len(set(dims)) != ndim:
         raise RuntimeError(f"permute(): duplicate dims are not allowed. (dims {list(dims)} is not a permutation)")
     out = _view_of(input, data.transpose(dims))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         _record(out, PermuteBackward0((input,))).dims = dims
     return out
 
@@ -243,7 +243,7 @@ def t(input):
             "use transpose(dim0, dim1) or .mT for batches of matrices"
         )
     out = _view_of(input, data.T)
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         _record(out, TBackward0((input,)))
     return out
 
@@ -275,7 +275,7 @@ def squeeze(input, dim=None):
         axes = (d,) if data.ndim and shape[d] == 1 else ()
         node_class = SqueezeBackward1
     out = _view_of(input, data.squeeze(axes) if axes else data.view())
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         _record(out, node_class((input,))).shape = shape
     return out
 
@@ -304,7 +304,7 @@ def unsqueeze(input, dim):
     data = input._data
     d = _dim(dim, data.ndim + 1, "unsqueeze")
     out = _view_of(input, np.expand_dims(data, d))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         _record(out, UnsqueezeBackward0((input,))).shape = data.shape
     return out
 
@@ -395,7 +395,7 @@ def repeat(input, sizes):
         raise RuntimeError(f"Trying to create tensor with negative dimension: repeat sizes {list(sizes)}")
     padded = (1,) * (len(sizes) - data.ndim) + data.shape
     out = _make(np.tile(data.reshape(padded), sizes))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = _record(out, RepeatBackward0((input,)))
         node.shape, node.repeats = data.shape, sizes
     return out
@@ -498,7 +498,7 @@ def cat(tensors, dim=0):
                 )
         sizes.append(shape[d])
     dtype = _promoted(tensors)
-    rg = state.enabled and any(x._requires_grad for x in tensors)
+    rg = recording() and any(x._requires_grad for x in tensors)
     if rg:
         tensors = _with_dtype(tensors, dtype)
     arrays = [x._data for x, s in zip(tensors, sizes) if s is not None]
@@ -542,7 +542,7 @@ def stack(tensors, dim=0):
             )
     d = _dim(dim, len(shape) + 1, "stack")
     dtype = _promoted(tensors)
-    rg = state.enabled and any(x._requires_grad for x in tensors)
+    rg = recording() and any(x._requires_grad for x in tensors)
     if rg:
         tensors = _with_dtype(tensors, dtype)
     out = _make(np.stack([x._data for x in tensors], axis=d, dtype=dtype, casting="unsafe"))
@@ -583,7 +583,7 @@ def _split(input, sizes, dim, node_class):
     for size in sizes:
         outs.append(_view_of(input, data[prefix + (slice(start, start + size),)]))
         start += size
-    if input._requires_grad and state.enabled and outs:
+    if input._requires_grad and recording() and outs:
         node = node_class((input,))
         node.n_outputs, node.dim, node.sizes = len(outs), dim, sizes
         for i, out in enumerate(outs):
@@ -709,7 +709,7 @@ def unbind(input, dim=0):
     d = _dim(dim, data.ndim, "unbind")
     prefix = (slice(None),) * d
     outs = tuple(_view_of(input, data[prefix + (i, Ellipsis)]) for i in range(data.shape[d]))
-    if input._requires_grad and state.enabled and outs:
+    if input._requires_grad and recording() and outs:
         node = UnbindBackward0((input,))
         node.n_outputs, node.dim = len(outs), d
         for i, out in enumerate(outs):

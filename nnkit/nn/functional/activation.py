@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from nnkit.autograd.grad_mode import state
+from nnkit.autograd.grad_mode import recording
 from nnkit.autograd.node import Node
 from nnkit.ops import elementwise as ew
 from nnkit.ops import reduction
@@ -159,7 +159,7 @@ def _ndtr(x):
     if not isinstance(x, Tensor):
         return _ndtr_array(x)
     out = _make(_ndtr_array(x._data))
-    if x._requires_grad and state.enabled:
+    if x._requires_grad and recording():
         _record(out, NdtrBackward0((x,))).save(x)
     return out
 
@@ -202,7 +202,7 @@ class LeakyReluBackward0(Node):
 def _leaky_relu(input, negative_slope):
     data = _float_input(input, "leaky_relu")
     out = _make(np.where(data > 0, data, data * negative_slope))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = _record(out, LeakyReluBackward0((input,)))
         node.negative_slope = negative_slope
         node.save(input)
@@ -278,7 +278,7 @@ def gelu(input, approximate="none"):
         out = _make(x * (np.tanh((x + x * x * x * _GELU_C) * _GELU_K) + 1) * 0.5)
     else:
         out = _make(x * _ndtr_array(x))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = _record(out, GeluBackward0((input,)))
         node.approximate = approximate
         node.save(input)
@@ -301,7 +301,7 @@ class SiluBackward0(Node):
 def _silu(input):
     x = _float_input(input, "silu")
     out = _make(x * ew.sigmoid(x))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         _record(out, SiluBackward0((input,))).save(input)
     return out
 

@@ -27,7 +27,7 @@ when given Tensors. The three maps are bilinear and each one's derivatives are t
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from nnkit.autograd.grad_mode import state
+from nnkit.autograd.grad_mode import recording
 from nnkit.autograd.node import Node
 from nnkit.ops import reduction, shape
 from nnkit.tensor import Tensor, _make
@@ -301,7 +301,7 @@ def _conv(x, w, geo, b=None):
     if not isinstance(x, Tensor) and not isinstance(w, Tensor):
         return _from4d(_forward_arrays(_to4d(x, geo.nd), _to4d(w, geo.nd), b, geo)[0], geo.nd)
     x, w, b = _as_tensors(x, w, b)
-    needs_grad = state.enabled and (
+    needs_grad = recording() and (
         x._requires_grad or w._requires_grad or (b is not None and b._requires_grad)
     )
     data, cols = _forward_arrays(_to4d(x._data, geo.nd), _to4d(w._data, geo.nd), None if b is None else b._data,
@@ -321,7 +321,7 @@ def _bilinear(array_fn, node_class, a, b, geo):
         return array_fn(a, b, geo)
     a, b = _as_tensors(a, b)
     out = _make(array_fn(a._data, b._data, geo))
-    if state.enabled and (a._requires_grad or b._requires_grad):
+    if recording() and (a._requires_grad or b._requires_grad):
         node = _record(out, node_class((a, b)))
         node.geo = geo
         node.save(a if b._requires_grad else None, b if a._requires_grad else None)

@@ -7,7 +7,7 @@ with numpy, ``create_graph`` with the differentiable scatter of the indexing ops
 
 import numpy as np
 
-from nnkit.autograd.grad_mode import state
+from nnkit.autograd.grad_mode import recording
 from nnkit.autograd.node import Node
 from nnkit.ops import elementwise as ew
 from nnkit.ops import reduction
@@ -110,7 +110,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if max_norm is not None:
         _renorm(weight, idx, max_norm, norm_type)
     out = _make(w[idx])
-    if weight._requires_grad and state.enabled:
+    if weight._requires_grad and recording():
         node = EmbeddingBackward0((weight,))
         node.indices = idx.astype(np.int64, copy=True)  # a copy: later in-place changes of input cannot leak in
         node.num_weights, node.padding_idx, node.scale_grad_by_freq = num, padding_idx, bool(scale_grad_by_freq)

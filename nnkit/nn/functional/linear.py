@@ -8,7 +8,7 @@ keeps one node for any number of leading dimensions. The backward formula is wri
 
 import numpy as np
 
-from nnkit.autograd.grad_mode import state
+from nnkit.autograd.grad_mode import recording
 from nnkit.autograd.node import Node
 from nnkit.ops import linalg, reduction, shape
 from nnkit.ops.broadcast import sum_to_shape
@@ -120,7 +120,7 @@ def linear(input, weight, bias=None):
     if b is not None:
         result += b
     out = _make(result)
-    if state.enabled and (
+    if recording() and (
         input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)
     ):
         if bias is None:

@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from nnkit.autograd.grad_mode import state
+from nnkit.autograd.grad_mode import recording
 from nnkit.autograd.node import Node
 from nnkit.ops import elementwise as ew
 from nnkit.ops import reduction as rd
@@ -202,7 +202,7 @@ def _pair_result(node_class, input, target, loss, reduction, shape, *saved, coun
 
 
 def _requires_grad(*tensors):
-    return state.enabled and any(t is not None and t._requires_grad for t in tensors)
+    return recording() and any(t is not None and t._requires_grad for t in tensors)
 
 
 # -- binary cross entropy ----------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ the gradient is itself differentiable with respect to the input (double backward
 
 import numpy as np
 
-from nnkit.autograd.grad_mode import state
+from nnkit.autograd.grad_mode import recording
 from nnkit.autograd.node import Node
 from nnkit.ops import elementwise as ew
 from nnkit.ops import reduction, shape
@@ -99,7 +99,7 @@ def _affine_output(out, weight, bias, param_shape):
 def _attach(out, node_class, input, weight, bias):
     """Record ``node_class((input, weight, bias))`` as ``out``'s grad_fn if needed (else None), saving the input
     (for the input's and the weight's gradients) and the weight (for the input's)."""
-    if not (state.enabled and any(t is not None and t._requires_grad for t in (input, weight, bias))):
+    if not (recording() and any(t is not None and t._requires_grad for t in (input, weight, bias))):
         return None
     node = node_class((input, weight, bias))
     need_x = _needs(node, 0)

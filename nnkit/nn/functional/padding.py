@@ -14,7 +14,7 @@ before and 2 after; ``(1, 1, 2, 2)`` also pads the second-to-last by 2 on each s
 
 import numpy as np
 
-from nnkit.autograd.grad_mode import state
+from nnkit.autograd.grad_mode import recording
 from nnkit.autograd.node import Node
 from nnkit.ops import linalg, shape
 from nnkit.tensor import Tensor, _make
@@ -78,7 +78,7 @@ def _constant(input, pad, value):
                 f"{x.shape[axis]} with {x.shape[axis] + before + after} elements)"
             )
     out = _make(_constant_array(x, pairs, value))
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         _record(out, ConstantPadNdBackward0((input,))).pad = tuple(pad)
     return out
 
@@ -195,7 +195,7 @@ def _index_pad(input, pad, mode):
     for axis, index, _ in maps:
         out = np.take(out, index, axis=axis)
     out = _make(out if out is not x else x.copy())
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         _record(out, _NODES[(mode, k)]((input,))).maps = maps
     return out
 

@@ -20,7 +20,7 @@ adjoint; the adjoint's backward applies the map again. Both directions take arra
 
 import numpy as np
 
-from nnkit.autograd.grad_mode import state
+from nnkit.autograd.grad_mode import recording
 from nnkit.autograd.node import Node
 from nnkit.ops import reduction
 from nnkit.tensor import Tensor, _make
@@ -173,7 +173,7 @@ def _apply(linear_map, x, adjoint):
     if not isinstance(x, Tensor):
         return linear_map.adjoint(x) if adjoint else linear_map.forward(x)
     out = _make(linear_map.adjoint(x._data) if adjoint else linear_map.forward(x._data))
-    if x._requires_grad and state.enabled:
+    if x._requires_grad and recording():
         node = _record(out, (linear_map.adjoint_node if adjoint else linear_map.forward_node)((x,)))
         node.map = linear_map
     return out
@@ -325,12 +325,12 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     data = input._data
     if data.dtype.kind == "b":
         raise RuntimeError('"max_pool2d" not implemented for \'Bool\' (convert the input with .float())')
-    need_tap = return_indices or (input._requires_grad and state.enabled)
+    need_tap = return_indices or (input._requires_grad and recording())
     values, tap = _max_pool_arrays(_planes(data), geo, need_tap)
     out_shape = geo.out_shape()
     out = _make(values.reshape(out_shape))
     indices = _make(_plane_index(tap, geo).reshape(out_shape)) if return_indices else None
-    if input._requires_grad and state.enabled:
+    if input._requires_grad and recording():
         node = _record(out, MaxPool2DWithIndicesBackward0((input,)))
         node.map = _MaxPoolMap(geo, tap)
         node.save(indices)  # the indices returned (if any): backward fails if they are changed in place
