@@ -1,8 +1,12 @@
 """The backward engine: ``backward`` and ``grad`` over the recorded graph, without recursion.
 
-One run (1) walks the graph from the roots with an explicit stack, counting each node's incoming edges;
-(2) when only some inputs are wanted, keeps just the nodes that lead to them; (3) runs nodes from a ready
-stack once all gradients reaching them have been summed, so each node runs once, in dependency order.
+A run needs, for each node, how many gradients will reach it. In the common case it takes that from the
+count of consumers each node keeps as ops record (``Node._uses``) and walks nothing first; with ``inputs=``,
+``create_graph``, anomaly detection, or when a run stalls on a consumer outside it, it (1) walks the graph
+from the roots with an explicit stack, counting each node's incoming edges, and (2) when only some inputs are
+wanted, keeps just the nodes that lead to them. It then (3) runs nodes from a ready stack once all gradients
+reaching them have been summed, so each node runs once, in dependency order; a leaf's gradients are summed
+over the whole run and stored once.
 Grad mode during the run is ``create_graph``: off, backward formulas compute plain values; on, they record
 a graph of their own, which gives higher-order derivatives. Saved tensors are freed as each node finishes
 unless ``retain_graph``; gradients are dropped as soon as they are consumed.
