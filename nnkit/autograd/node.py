@@ -156,6 +156,11 @@ class Node:
         if items is NOTHING_SAVED:
             return items
         arrays = not tensors and self.array_backward and not recording()
+        if arrays and len(items) == 1 and type(items[0]) is tuple:  # one saved output (exp, tanh, ...)
+            data, counter, _, version = items[0]
+            if counter[0] != version:
+                raise self._modified_error(items[0], counter[0], version)
+            return (data,)
         out = []
         i = 0
         for item in items:  # runs for every node in backward: kept to the fewest steps (no zip)
