@@ -43,6 +43,21 @@ def _check_device(dev):
         raise RuntimeError(f"nnkit runs on the CPU only; got device {dev!r}. Use 'cpu' or leave device unset.")
 
 
+def _target_dtype(args, dtype, device):
+    """The dtype asked for by the arguments of ``Tensor.to`` and ``Module.to`` (None: keep it), devices
+    checked. Each positional argument is a dtype, a device (``'cpu'``, ``nk.device``) or a Tensor (its dtype)."""
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, str) or type(arg).__name__ == "device":
+            _check_device(arg)
+        else:
+            dtype = arg
+    if device is not None:
+        _check_device(device)
+    return dtype
+
+
 def _finish(data, requires_grad):
     t = _make(data)
     if requires_grad:

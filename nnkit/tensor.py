@@ -356,17 +356,9 @@ class Tensor:
 
         ``t.to(nnkit.float64)``, ``t.to('cpu')``, ``t.to(other_tensor)`` (its dtype).
         """
-        from nnkit.creation import _check_device
+        from nnkit.creation import _target_dtype
 
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, str) or type(arg).__name__ == "device":
-                _check_device(arg)
-            else:
-                dtype = arg
-        if device is not None:
-            _check_device(device)
+        dtype = _target_dtype(args, dtype, device)
         if dtype is None:
             return clone(self) if copy else self
         return to_dtype(self, dtypes.to_numpy(dtype), copy)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from nnkit import dtypes
 from nnkit.autograd.grad_mode import no_grad
 from nnkit.autograd.node import RemovableHandle
+from nnkit.creation import _target_dtype
 from nnkit.nn.parameter import Parameter
 from nnkit.nn.utils import _zero_grads
 from nnkit.tensor import Tensor
@@ -475,17 +476,7 @@ class Module:
         ``model.to(nk.float64)``, ``model.to('cpu')`` (accepted, nnkit runs on the CPU),
         ``model.to('cpu', nk.float64)`` or ``model.to(tensor)`` (its dtype). Integer buffers are left alone.
         """
-        from nnkit.creation import _check_device
-
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, str) or type(arg).__name__ == "device":
-                _check_device(arg)
-            else:
-                dtype = arg
-        if device is not None:
-            _check_device(device)
+        dtype = _target_dtype(args, dtype, device)
         if dtype is None:
             return self
         np_dtype = dtypes.to_numpy(dtype)
