@@ -6,6 +6,8 @@ views that every in-place op bumps. Each math method is one line into ``nnkit.op
 bottom of this file are the only place the tensor layer reaches up into the ops layer.
 """
 
+import weakref
+
 import numpy as np
 
 from nnkit import dtypes
@@ -33,10 +35,26 @@ def _make(data, requires_grad=False, grad_fn=None):
 
 
 def _view_of(base, data):
-    """A Tensor over ``data``, a numpy view of ``base``'s storage: it shares base's version counter."""
+    """A Tensor over ``data``, a numpy view of ``base``'s storage: it shares base's version counter.
+
+    The root tensor (the one owning the storage) keeps a weak set of its views: an in-place op on one view
+    while recording gives the root a new history, and every other view must then read from it (see
+    ``nnkit.ops.inplace``)."""
     t = _make(data)
     t._counter = base._counter
-    t._base = base._base if base._base is not None else base
+    root = base._base if base._base is not None else base
+    t._base = root
+    extra = root._extra
+    if extra is None:
+        extra = root._extra = {}
+    views = extra.get("views")
+    if views is None:
+        extra["views"] = [weakref.ref(t)]
+    else:
+        views.append(weakref.ref(t))
+        n = len(views)
+        if n >= 64 and not n & (n - 1):  # at each power of two: forget the views that are gone
+            views[:] = [ref for ref in views if ref() is not None]
     return t
 
 

@@ -188,6 +188,14 @@ class SliceBackward0(IndexBackward0):
     accumulate = False
 
 
+class AsStridedBackward0(IndexBackward0):
+    """A view whose root tensor was changed in place (through this view or another): its elements read from
+    the root's new history. ``index`` holds each element's position in the root; positions may repeat (an
+    expanded view), so gradients add."""
+
+    __slots__ = ()
+
+
 class GatherBackward0(IndexBackward0):
     __slots__ = ()
 
@@ -332,6 +340,28 @@ class IndexPutBackward0(CopySlices):
     """Backward of ``x[index] = value`` with an advanced (array) index."""
 
     __slots__ = ()
+
+
+def getitem_positions(input, positions):
+    """``input[positions]`` for an index tuple of integer arrays (a copy, recorded as ``IndexBackward0``)."""
+    return _take(input, positions, IndexBackward0)
+
+
+def copy_slices(before, positions, value):
+    """The node of a root tensor after ``value`` was written in place at ``positions`` (an index tuple) of
+    ``before``: edges ``(before, value)``; ``before`` gets the gradient outside the positions, ``value`` the
+    gradient at them."""
+    node = CopySlices((before, value))
+    node.index, node.node_class = positions, IndexBackward0
+    node.value_shape, node.value_dtype = value._data.shape, value._data.dtype
+    return node
+
+
+def strided_view_node(root, positions):
+    """The node of a view of ``root`` read from the root's current history: an ``AsStridedBackward0``."""
+    node = AsStridedBackward0((root,))
+    node.shape, node.index = root._data.shape, positions
+    return node
 
 
 def _assign(array, np_index, value):

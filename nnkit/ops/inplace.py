@@ -4,14 +4,18 @@ Every in-place op bumps the tensor's version counter (shared with its views), so
 old values raises instead of silently using the new ones. When nothing needs recording (grad mode off, or no
 operand requires grad) the op is a numpy kernel writing into the tensor's array. Otherwise the op is computed
 out of place on a snapshot of the old values, written back into the same storage, and the tensor's
-``grad_fn`` becomes the new node: the tensor keeps its identity and storage, and gradients stay exact.
+``grad_fn`` becomes the new node: the tensor keeps its identity and storage, and gradients stay exact. On a
+view, the snapshot is the view's region read from the root tensor's history, and the root's new history is
+a ``CopySlices`` node; the view and every other live view of the root then read from it.
 """
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from nnkit.autograd.grad_mode import in_inference, recording
 from nnkit.autograd.node import Node
 from nnkit.ops import elementwise as ew
+from nnkit.ops import indexing
 from nnkit.ops.broadcast import sum_to_shape
 from nnkit.random import numpy_generator
 from nnkit.tensor import Tensor, _make
@@ -86,29 +90,82 @@ def apply_inplace(target, out_of_place, *args, kernel, op):
             kernel(target._data, *values)
         except (ValueError, TypeError) as err:
             raise _kernel_error(op, target, err) from None
+    elif target._base is not None:
+        _record_on_view(target, out_of_place, args, op)
     else:
-        if target._base is not None:
-            raise RuntimeError(
-                f"{op}: in-place operations on a view are not supported while gradients are recorded. (The "
-                f"view has shape {list(target.shape)}, its base {list(target._base.shape)}; PyTorch would "
-                "rewrite the base's history here.) Write into the base instead (base[idx] = value), use an "
-                "out-of-place op (v = v + 1), or clone() the view first."
-            )
         snapshot = _make(target._data.copy(), target._requires_grad, target.grad_fn)
         snapshot._output_nr = target._output_nr
-        result = out_of_place(snapshot, *args)
-        data = result._data
-        if data.shape != target._data.shape:
-            raise _kernel_error(op, target, ValueError(f"result shape {list(data.shape)}"))
-        if not np.can_cast(data.dtype, target._data.dtype, "same_kind"):
-            raise _kernel_error(op, target, TypeError("cast"))
-        np.copyto(target._data, data, casting="same_kind")
+        result = _write_back(target, out_of_place(snapshot, *args), op)
         target.grad_fn = result.grad_fn
         target._requires_grad = result._requires_grad
         target._output_nr = result._output_nr
     if target._counter is not None:
         target._counter[0] += 1
     return target
+
+
+def _write_back(target, result, op):
+    """Copy the out-of-place ``result`` into ``target``'s storage (same shape, a dtype it can hold)."""
+    data = result._data
+    if data.shape != target._data.shape:
+        raise _kernel_error(op, target, ValueError(f"result shape {list(data.shape)}"))
+    if not np.can_cast(data.dtype, target._data.dtype, "same_kind"):
+        raise _kernel_error(op, target, TypeError("cast"))
+    np.copyto(target._data, data, casting="same_kind")
+    return result
+
+
+def _positions(view, root):
+    """Where each element of ``view`` sits in ``root``: an index tuple into the root's shape (one array of the
+    view's shape per dimension), or None if the root's storage is in neither C nor Fortran order."""
+    r, v = root._data, view._data
+    if r.flags.c_contiguous:
+        order = "C"
+    elif r.flags.f_contiguous:
+        order = "F"
+    else:
+        return None
+    size = r.itemsize
+    cells = np.arange(r.size, dtype=np.int64)  # memory cell k of the root holds its element k (in ``order``)
+    first = (v.__array_interface__["data"][0] - r.__array_interface__["data"][0]) // size
+    flat = as_strided(cells[first:], v.shape, tuple(st // size * cells.itemsize for st in v.strides))
+    return np.unravel_index(flat.copy(), r.shape, order=order)
+
+
+def _root_alias(root):
+    """A Tensor standing for ``root`` now (same storage, history and version counter), to record against."""
+    alias = _make(root._data, root._requires_grad, root.grad_fn)
+    alias._counter, alias._output_nr = root._counter, root._output_nr
+    return alias
+
+
+def _record_on_view(target, out_of_place, args, op):
+    """An in-place op on a view while recording, as PyTorch does it: the root tensor's new history is a
+    ``CopySlices`` node (the region of the view replaced by the op's result, the rest passed through), and
+    the view and every other live view of the root read from that history (``AsStridedBackward0``)."""
+    root = target._base
+    index = _positions(target, root)
+    if index is None:
+        raise RuntimeError(
+            f"{op}: in-place operations on a view are not supported while gradients are recorded when the view's "
+            f"base is not contiguous (view {list(target.shape)}, base {list(root.shape)}). Call .contiguous() "
+            "on the base first, use an out-of-place op (v = v + 1), or clone() the view."
+        )
+    before = _root_alias(root)
+    region = indexing.getitem_positions(before, index)  # the view's old values, from the root's history
+    result = _write_back(target, out_of_place(region, *args), op)
+    if not result._requires_grad:
+        return
+    root.grad_fn = indexing.copy_slices(before, index, result)
+    root._requires_grad, root._output_nr = True, 0
+    views = root._extra.get("views", ()) if root._extra is not None else ()
+    for ref in list(views):
+        view = ref()
+        if view is None:
+            continue
+        positions = index if view is target else _positions(view, root)
+        view.grad_fn = indexing.strided_view_node(root, positions)
+        view._requires_grad, view._output_nr = True, 0
 
 
 def _scaled(value, alpha):
