@@ -11,7 +11,7 @@ import weakref
 import numpy as np
 
 from nnkit import dtypes
-from nnkit.autograd.grad_mode import in_inference
+from nnkit.autograd.grad_mode import in_inference, recording
 
 __all__ = ["Tensor"]
 
@@ -44,6 +44,8 @@ def _view_of(base, data):
     t._counter = base._counter
     root = base._base if base._base is not None else base
     t._base = root
+    if root._requires_grad and not recording():
+        t._extra = {"no_grad_view": True}  # modifying it in place with recording on is an error (PyTorch's)
     extra = root._extra
     if extra is None:
         extra = root._extra = {}

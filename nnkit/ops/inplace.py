@@ -41,6 +41,14 @@ def _check_target(target, op):
                 "use an out-of-place op.)"
             )
         base = target._base
+        if base is not None and target._extra is not None and target._extra.get("no_grad_view"):
+            raise RuntimeError(
+                "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "
+                "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
+                "moving both the view and the inplace either both inside the no_grad block (if you don't want "
+                "the inplace to be tracked) or both outside (if you want the inplace to be tracked). "
+                f"({op} on a view of shape {list(target.shape)} of a tensor of shape {list(base.shape)}.)"
+            )
         if base is not None and base._requires_grad and base.grad_fn is None:
             raise RuntimeError(
                 f"a view of a leaf Variable that requires grad is being used in an in-place operation. ({op} on "

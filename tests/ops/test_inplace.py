@@ -230,3 +230,13 @@ def test_inplace_on_a_view_matches_pytorch():
     np.testing.assert_allclose(yn, yt, rtol=1e-12)
     np.testing.assert_allclose(xn.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
     assert names_n == names_t
+
+
+def test_a_view_made_under_no_grad_cannot_be_modified_with_recording_on():
+    y = f64([1.0, 2.0, 3.0], requires_grad=True) * 1
+    with nk.no_grad():
+        v = y[:2]
+        v.mul_(2)  # both inside no_grad: allowed, not recorded
+    with pytest.raises(RuntimeError, match="A view was created in no_grad mode and is being modified inplace"):
+        v.mul_(2)
+    np.testing.assert_allclose(y.detach().numpy(), [2.0, 4.0, 3.0])
