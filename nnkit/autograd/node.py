@@ -88,7 +88,7 @@ class Node:
             self._nrs = _ZEROS1 if a is None or not a._output_nr else _output_nrs(inputs)
         elif n == 2:
             a, b = inputs
-            if b is None:  # an op with a number operand
+            if b is None:  # an op with a number operand (one producer lookup, one check less)
                 self._next = (_producer(a), None)
                 self._nrs = _ZEROS2 if a is None or not a._output_nr else _output_nrs(inputs)
             else:
@@ -121,18 +121,16 @@ class Node:
         for t in tensors:
             if t is None:
                 continue
-            if type(t) is tuple:
-                counter = t[1]
-            else:
-                counter = t._counter
-                if counter is not None:
-                    versions += (counter[0],)
+            record = type(t) is tuple
+            counter = t[1] if record else t._counter
             if counter is None:
                 raise RuntimeError(
                     "Inference tensors cannot be saved for backward. To work around you can make a clone to get "
                     f"a normal tensor and use it in autograd. ({self.name()} tried to save a tensor created "
                     "under nnkit.inference_mode(); create it outside inference_mode or call .clone() on it.)"
                 )
+            if not record:
+                versions += (counter[0],)
         self._saved = tensors
         self._versions = versions
 

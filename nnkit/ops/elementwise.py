@@ -105,7 +105,8 @@ _CONSTANTS = {}  # dtype -> (0, 1) as read-only 0-d arrays of that dtype
 
 
 def _zero_one(dtype):
-    """0 and 1 as 0-d arrays of ``dtype``, for formulas on small arrays (see ``_scalar_array``)."""
+    """0 and 1 as 0-d arrays of ``dtype``, for formulas on small arrays (see ``_scalar_array``, whose cache
+    cannot hold zero: 0.0 and -0.0 are one dict key; telling them apart there cost more than this does)."""
     pair = _CONSTANTS.get(dtype)
     if pair is None:
         pair = (np.zeros((), dtype), np.ones((), dtype))
@@ -358,11 +359,12 @@ def div(input, other, *, rounding_mode=None):
     out = _make(quotient if quotient.dtype is result_dtype else quotient.astype(result_dtype))
     if rg and recording():
         node = DivBackward0((a, b))
-        node.a_shape, node.b_shape = _SAME_SHAPES if b is None else _reduce_shapes(a, b, x, y)
         if b is None:
+            node.a_shape = node.b_shape = None
             node.b_scalar = y
             node._saved = NOTHING_SAVED
         else:
+            node.a_shape, node.b_shape = _reduce_shapes(a, b, x, y)
             node.b_scalar = None
             node.save(a if b._requires_grad else None, b)
         out._requires_grad = True
