@@ -235,6 +235,11 @@ def _execute(roots, root_grads, retain_graph, create_graph, targets, stored):
                     grads_in = node.backward(grads) if node.n_outputs == 1 else node.backward(*grads)
                     if release and node._saved:
                         node._saved = None
+                elif plain and type(node) is AccumulateGrad and node._extra is None and (
+                    node.variable._extra is None or "hooks" not in node.variable._extra
+                ):
+                    _store_grad(node.variable, grads, False, stored)
+                    continue
                 else:
                     grads_in = _run_node(node, [grads] if node.n_outputs == 1 else grads, run)
                 i = -1

@@ -97,6 +97,13 @@ class Node:
                     self._nrs = _ZEROS2
                 else:
                     self._nrs = _output_nrs(inputs)
+        elif n == 3:  # linear's (bias, input, weight), addcmul, where
+            a, b, c = inputs
+            self._next = (_producer(a), _producer(b), _producer(c))
+            if (a is None or not a._output_nr) and (b is None or not b._output_nr) and (c is None or not c._output_nr):
+                self._nrs = _ZEROS3
+            else:
+                self._nrs = _output_nrs(inputs)
         else:
             self._next = tuple([_producer(t) for t in inputs])
             self._nrs = _output_nrs(inputs)
@@ -277,7 +284,7 @@ def _saved_getter(i):
 # forward runs), so counting its uses would overcount; the engine instead sums a leaf's gradients over the
 # whole run and stores them once nothing else is left to run. This count never runs out.
 LEAF_USES = 1 << 62
-_ZEROS1, _ZEROS2 = (0,), (0, 0)
+_ZEROS1, _ZEROS2, _ZEROS3 = (0,), (0, 0), (0, 0, 0)
 
 
 def _producer(t):
@@ -294,7 +301,7 @@ def _producer(t):
 def _output_nrs(inputs):
     """The output number of each input within its producer (0 for an input that needs no gradient)."""
     nrs = tuple([t._output_nr if t is not None and t._requires_grad else 0 for t in inputs])
-    return nrs if any(nrs) else {1: _ZEROS1, 2: _ZEROS2}.get(len(nrs), nrs)
+    return nrs if any(nrs) else {1: _ZEROS1, 2: _ZEROS2, 3: _ZEROS3}.get(len(nrs), nrs)
 
 
 def accumulator(leaf):

@@ -162,3 +162,40 @@ def test_linear_module_zero_in_features():
         fc = nn.Linear(0, 3)
     np.testing.assert_array_equal(fc.bias.detach().numpy(), np.zeros(3))
     assert fc(nk.zeros(2, 0)).shape == (2, 3)
+
+
+def test_linear_module_reads_a_weight_moved_out_of_the_registry():
+    # What reparametrizations do (PyTorch's old weight_norm): the parameter leaves ``_parameters`` and the layer
+    # gets a computed plain attribute of that name; forward must use it, not the registry.
+    fc = nn.Linear(2, 1, dtype=nk.float64)
+    scale = nk.tensor(3.0, dtype=nk.float64, requires_grad=True)
+    base = fc.weight
+    del fc._parameters["weight"]
+    fc.weight = base * scale
+    x = nk.tensor([[1.0, 2.0]], dtype=nk.float64)
+    y = fc(x)
+    expected = 3.0 * (base.detach().numpy() @ [1.0, 2.0]) + fc.bias.detach().numpy()
+    np.testing.assert_allclose(y.detach().numpy().ravel(), expected, rtol=1e-14)
+    y.sum().backward()
+    np.testing.assert_allclose(scale.grad.numpy(), base.detach().numpy() @ [1.0, 2.0], rtol=1e-14)
+    fc.bias = None  # a layer whose bias was set to None after construction: no bias added
+    assert fc(x).grad_fn.name() == "MmBackward0"
+
+
+def test_linear_edges_name_the_output_of_a_multi_output_producer():
+    # The three-input node records each operand's output number: here the input and weight are outputs 1 and 2
+    # of one split, the bias output 0 of another.
+    rng = np.random.default_rng(3)
+    source = nk.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    _, x, w = source.split(1)
+    b, _ = nk.tensor(rng.standard_normal(2), requires_grad=True).split(1)
+    y = F.linear(x, w, b)
+    split = source.split(1)[0].grad_fn  # a node of the same kind, for the name
+    assert [(type(n).__name__, nr) for n, nr in y.grad_fn.next_functions] == [
+        (type(split).__name__, 0), (type(split).__name__, 1), (type(split).__name__, 2)
+    ]
+    y.sum().backward()
+    expected = np.zeros((3, 2))
+    expected[1] = source.detach().numpy()[2]  # d(x . w)/dx = w
+    expected[2] = source.detach().numpy()[1]
+    np.testing.assert_allclose(source.grad.numpy(), expected, rtol=1e-14)

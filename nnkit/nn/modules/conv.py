@@ -3,7 +3,7 @@
 from nnkit import creation
 from nnkit.nn.functional.conv import conv1d, conv2d
 from nnkit.nn.functional.padding import pad
-from nnkit.nn.module import Module
+from nnkit.nn.module import Module, weight_and_bias
 from nnkit.nn.modules.linear import Linear
 from nnkit.nn.parameter import Parameter
 
@@ -91,10 +91,11 @@ class _ConvNd(Module):
     def forward(self, input):
         """The convolution of ``input`` with ``weight``, plus ``bias``."""
         function = type(self)._function
+        weight, bias = weight_and_bias(self)
         if self.padding_mode != "zeros":
             input = pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return function(input, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
-        return function(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+            return function(input, weight, bias, self.stride, 0, self.dilation, self.groups)
+        return function(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def extra_repr(self):
         nd = self._nd

@@ -5,7 +5,7 @@ import math
 from nnkit import creation
 from nnkit.nn import init
 from nnkit.nn.functional.linear import linear
-from nnkit.nn.module import Module
+from nnkit.nn.module import Module, weight_and_bias
 from nnkit.nn.parameter import Parameter
 
 __all__ = ["Linear"]
@@ -54,7 +54,8 @@ class Linear(Module):
 
     def forward(self, input):
         """``input @ weight.T + bias``."""
-        return linear(input, self.weight, self.bias)
+        weight, bias = weight_and_bias(self)
+        return linear(input, weight, bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
