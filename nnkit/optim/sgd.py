@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from nnkit.ops.elementwise import _scalar_array
 from nnkit.optim.optimizer import Optimizer
 from nnkit.tensor import Tensor
 
@@ -60,7 +61,7 @@ class SGD(Optimizer):
         loss = self._evaluate(closure)
         for group in self.param_groups:
             use_momentum = group["momentum"] != 0
-            with_grad, params, grads, buffers = [], [], [], []
+            with_grad, params, grads, buffers, states = [], [], [], [], []
             for p in group["params"]:
                 if p._grad is None:
                     continue
@@ -68,17 +69,18 @@ class SGD(Optimizer):
                 params.append(p._data)
                 grads.append(p._grad._data)
                 if use_momentum:
-                    buf = self.state[p].get("momentum_buffer")
+                    state = self.state[p]
+                    states.append(state)
+                    buf = state.get("momentum_buffer")
                     buffers.append(None if buf is None else buf._data)
             sgd(
                 params, grads, buffers, lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
                 weight_decay=group["weight_decay"], nesterov=group["nesterov"], maximize=group["maximize"],
             )
-            for i, p in enumerate(with_grad):
-                if use_momentum:
-                    state = self.state[p]
-                    if "momentum_buffer" not in state:
-                        state["momentum_buffer"] = Tensor._make(buffers[i])
+            for state, buf in zip(states, buffers):
+                if "momentum_buffer" not in state:
+                    state["momentum_buffer"] = Tensor._make(buf)
+            for p in with_grad:
                 self._bump_version(p)
         return loss
 
@@ -104,8 +106,12 @@ def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, weight_deca
         lr, momentum, dampening, weight_decay, nesterov, maximize: the options above.
     """
     for i, (p, grad) in enumerate(zip(params, grads)):
+        # The numbers as 0-d arrays of the parameter's dtype: the same results (numpy casts a Python number to the
+        # array's dtype) without converting them on every call, which costs as much as an update of a bias.
+        dtype = p.dtype
+        lr_, momentum_ = _scalar_array(lr, dtype), _scalar_array(momentum, dtype)
         if weight_decay != 0:
-            d = p * weight_decay
+            d = p * _scalar_array(weight_decay, dtype)
             if maximize:
                 d -= grad
             else:
@@ -118,13 +124,13 @@ def sgd(params, grads, momentum_buffers, *, lr, momentum, dampening, weight_deca
                 buf = d.copy() if d is grad else d
                 momentum_buffers[i] = buf
             else:
-                buf *= momentum
+                buf *= momentum_
                 if dampening == 0:
                     buf += d
                 else:
-                    buf += (1 - dampening) * d
-            d = d + momentum * buf if nesterov else buf
-        _sub_scaled_(p, lr, d)
+                    buf += _scalar_array(1 - dampening, dtype) * d
+            d = d + momentum_ * buf if nesterov else buf
+        _sub_scaled_(p, lr_, d)
 
 
 def _sub_scaled_(p, alpha, d):
